@@ -1,7 +1,6 @@
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/", () => "ok");
-app.Run();
+using Gateway.Hosting;
 
-/// <summary>Entry point, kept partial for test hosts.</summary>
-public partial class Program { }
+return await GatewayCli.RunAsync(args);
+
+/// <summary>Entry point; partial so test hosts can reference it.</summary>
+public partial class Program;

@@ -1,0 +1,106 @@
+using System.Globalization;
+using System.Text.Json;
+using Gateway.Errors;
+
+namespace Gateway.Generation;
+
+/// <summary>Typed reads of optional request fields; each failure names the field and what was expected.</summary>
+internal static class JsonFields
+{
+    public static JsonElement? Get(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null ? v : null;
+
+    public static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "undefined",
+    };
+
+    public static ApiException TypeError(string name, string expected, JsonElement value) =>
+        ApiError.InvalidException($"'{name}' must be {expected}, got {Describe(value.ValueKind)}", name);
+
+    public static bool? Bool(JsonElement obj, string name)
+    {
+        if (Get(obj, name) is not { } v)
+        {
+            return null;
+        }
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw TypeError(name, "a boolean", v),
+        };
+    }
+
+    public static string? String(JsonElement obj, string name)
+    {
+        if (Get(obj, name) is not { } v)
+        {
+            return null;
+        }
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw TypeError(name, "a string", v);
+    }
+
+    public static double? Number(JsonElement obj, string name, (double Min, double Max) range)
+    {
+        if (Get(obj, name) is not { } v)
+        {
+            return null;
+        }
+        if (v.ValueKind != JsonValueKind.Number)
+        {
+            throw TypeError(name, "a number", v);
+        }
+        var d = v.GetDouble();
+        CheckRange(name, d, range);
+        return d;
+    }
+
+    public static long? Integer(JsonElement obj, string name, (double Min, double Max) range)
+    {
+        if (Get(obj, name) is not { } v)
+        {
+            return null;
+        }
+        if (v.ValueKind != JsonValueKind.Number)
+        {
+            throw TypeError(name, "an integer", v);
+        }
+        if (!v.TryGetInt64(out var n))
+        {
+            // 5.0 is an integer in JSON Schema; 5.5 and 1e30 are not.
+            var d = v.GetDouble();
+            if (d != Math.Floor(d) || d > long.MaxValue || d < long.MinValue)
+            {
+                throw ApiError.InvalidException($"'{name}' must be an integer, got {v.GetRawText()}", name);
+            }
+            n = (long)d;
+        }
+        CheckRange(name, n, range);
+        return n;
+    }
+
+    public static JsonElement? OfKind(JsonElement obj, string name, JsonValueKind kind)
+    {
+        if (Get(obj, name) is not { } v)
+        {
+            return null;
+        }
+        return v.ValueKind == kind ? v : throw TypeError(name, Describe(kind), v);
+    }
+
+    private static void CheckRange(string name, double value, (double Min, double Max) range)
+    {
+        if (value < range.Min || value > range.Max)
+        {
+            throw ApiError.InvalidException(
+                string.Create(CultureInfo.InvariantCulture, $"'{name}' must be between {range.Min} and {range.Max}, got {value}"), name);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using Gateway.Catalog;
+using Gateway.Upstreams;
+
+namespace Gateway.Hosting;
+
+/// <summary>Host tunables bound from the <c>Gateway</c> configuration section.</summary>
+public sealed class GatewayOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string SectionName = "Gateway";
+
+    /// <summary>Largest accepted request body, in bytes.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Largest non-streamed upstream body the gateway reads, in bytes.</summary>
+    public int MaxUpstreamResponseBytes { get; set; } = 16 * 1024 * 1024;
+
+    /// <summary>Largest single upstream stream event, in bytes.</summary>
+    public int MaxStreamEventBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Whether logs may contain prompt and response text. Off by default; turn on only for debugging.</summary>
+    public bool LogContent { get; set; }
+
+    /// <summary>The model catalog, keyed by model id.</summary>
+    public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Generation backends, keyed by name.</summary>
+    public Dictionary<string, UpstreamOptions> Upstreams { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Which models go to which upstream; the first matching rule wins.</summary>
+    public List<RouteRuleOptions> Routes { get; set; } = [];
+}

@@ -1,0 +1,59 @@
+using Gateway.Catalog;
+using Gateway.Demo;
+using Gateway.Errors;
+using Gateway.Formatting;
+using Gateway.Generation;
+using Gateway.Health;
+using Gateway.Moderation;
+using Gateway.Proxy;
+using Gateway.Telemetry;
+using Gateway.Upstreams;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Gateway.Hosting;
+
+/// <summary>Registers the gateway's services.</summary>
+public static class GatewayServiceExtensions
+{
+    /// <summary>Adds the catalog, upstreams, YARP, the moderation seam, health and telemetry.</summary>
+    public static IServiceCollection AddGateway(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.Configure<GatewayOptions>(configuration.GetSection(GatewayOptions.SectionName));
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(sp => ModelCatalog.Build(sp.GetRequiredService<IOptions<GatewayOptions>>().Value.Models));
+        services.TryAddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<GatewayOptions>>().Value;
+            return UpstreamRegistry.Build(options.Upstreams, options.Routes, sp.GetRequiredService<ModelCatalog>(),
+                cluster => configuration.GetSection($"ReverseProxy:Clusters:{cluster}").Exists());
+        });
+        services.AddReverseProxy().LoadFromConfig(configuration.GetSection("ReverseProxy"));
+        services.TryAddSingleton<DemoUpstreamHandler>();
+        services.TryAddSingleton<OpenAiFormatter>();
+        services.TryAddSingleton<GenerationProxy>();
+        services.TryAddSingleton<GenerationHandler>();
+        services.AddModerationSeam();
+        services.AddGatewayHealth();
+        services.AddGatewayTelemetry(configuration);
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
+            kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
+        return services;
+    }
+
+    /// <summary>Maps every gateway endpoint and the error handling for unmatched routes.</summary>
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        // Validate configuration now, so an invalid catalog or upstream set stops start-up with every error listed.
+        _ = app.Services.GetRequiredService<UpstreamRegistry>();
+        app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
+        app.MapGeneration();
+        app.MapGatewayHealth();
+        app.MapReverseProxy();
+        return app;
+    }
+}

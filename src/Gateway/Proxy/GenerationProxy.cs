@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Gateway.Demo;
+using Gateway.Errors;
+using Gateway.Formatting;
+using Gateway.Generation;
+using Gateway.Hosting;
+using Gateway.Moderation;
+using Gateway.Upstreams;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Proxy;
+
+/// <summary>The use-case flow for one validated request: prompt moderation, then forwarding through YARP to the
+/// model's upstream, then the response path (<see cref="GenerationResponder"/>).</summary>
+internal sealed partial class GenerationProxy(
+    IHttpForwarder forwarder,
+    IProxyStateLookup proxyState,
+    UpstreamRegistry upstreams,
+    DemoUpstreamHandler demoHandler,
+    IPromptModerator promptModerator,
+    IResponseModerator responseModerator,
+    OpenAiFormatter openAiFormatter,
+    IOptions<GatewayOptions> options,
+    ILogger<GenerationProxy> logger) : IDisposable
+{
+    private const string DemoPrefix = "http://demo.upstream.invalid";
+    private readonly HttpMessageInvoker _demoInvoker = new(demoHandler, disposeHandler: false);
+    private readonly ConcurrentDictionary<string, ForwarderRequestConfig> _configs = new(StringComparer.Ordinal);
+
+    public void Dispose() => _demoInvoker.Dispose();
+
+    public async Task ForwardAsync(HttpContext context, GenerationRequest request)
+    {
+        var upstream = upstreams.Resolve(request.Model);
+        var moderation = new ModerationContext(context, request);
+        var decision = await promptModerator.CheckPromptAsync(moderation, context.RequestAborted);
+        if (!decision.Allowed)
+        {
+            throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.Moderated,
+                decision.Reason ?? "The prompt was blocked by the content policy."));
+        }
+        var call = upstream.Protocol.Prepare(request, upstream.Options);
+        var (prefix, invoker, clusterConfig) = ResolveDestination(upstream);
+        ReplaceBody(context.Request, call.Body);
+
+        IClientFormatter formatter = request.Api.IsWorkersAi() ? WorkersAiFormatter.Instance : openAiFormatter;
+        var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, logger);
+        var transformer = new GenerationTransformer(upstream, call, responder.RespondAsync);
+        var config = _configs.GetOrAdd(upstream.Name, _ => clusterConfig is { ActivityTimeout: not null }
+            ? clusterConfig
+            : (clusterConfig ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = upstream.Options.ResponseTimeout });
+
+        var error = await forwarder.SendAsync(context, prefix, invoker, config, transformer);
+        if (error == ForwarderError.None || transformer.Responded || context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        LogForwardError(logger, upstream.Name, error, context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetType().Name);
+        throw new ApiException(error == ForwarderError.RequestTimedOut
+            ? new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout, $"Upstream '{upstream.Name}' did not answer in {upstream.Options.ResponseTimeout.TotalSeconds:0} s.")
+            : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' could not be reached ({error})."));
+    }
+
+    private (string Prefix, HttpMessageInvoker Invoker, ForwarderRequestConfig? Config) ResolveDestination(Upstream upstream)
+    {
+        if (upstream.Options.Kind == UpstreamKind.Demo)
+        {
+            return (DemoPrefix, _demoInvoker, null);
+        }
+        if (!proxyState.TryGetCluster(upstream.ClusterId, out var cluster) || cluster.Model.HttpClient is not { } client)
+        {
+            throw new ApiException(new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
+                $"Upstream '{upstream.Name}' is not available (cluster '{upstream.ClusterId}' is not loaded)."));
+        }
+        var destinations = cluster.DestinationsState.AvailableDestinations;
+        if (destinations.Count == 0)
+        {
+            throw new ApiException(new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
+                $"Upstream '{upstream.Name}' has no healthy destination."));
+        }
+        var destination = destinations[upstream.NextIndex(destinations.Count)];
+        return (destination.Model.Config.Address, client, cluster.Model.Config.HttpRequest);
+    }
+
+    private static void ReplaceBody(HttpRequest request, ReadOnlyMemory<byte> body)
+    {
+        // The body was consumed for validation; YARP forwards whatever Request.Body holds now.
+        request.Body = new MemoryStream(body.ToArray(), writable: false);
+        request.ContentLength = body.Length;
+        request.Headers.TransferEncoding = default;
+        request.ContentType = "application/json";
+    }
+
+    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Forwarding to upstream {Upstream} failed: {Error} ({ExceptionType})")]
+    private static partial void LogForwardError(ILogger logger, string upstream, ForwarderError error, string? exceptionType);
+}

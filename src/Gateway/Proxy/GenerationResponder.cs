@@ -1,0 +1,256 @@
+using System.Buffers;
+using System.Net;
+using System.Text.Json;
+using Gateway.Errors;
+using Gateway.Formatting;
+using Gateway.Generation;
+using Gateway.Hosting;
+using Gateway.Moderation;
+using Gateway.Sse;
+using Gateway.Upstreams;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.Proxy;
+
+/// <summary>Reads the upstream's answer, runs response moderation, and writes the client's shape:
+/// one body for unary calls, SSE events as they arrive for streams.</summary>
+internal sealed partial class GenerationResponder(
+    GenerationRequest request, Upstream upstream, ModerationContext moderation, IResponseModerator moderator,
+    IClientFormatter formatter, GatewayOptions options, ILogger logger)
+{
+    private readonly bool _workersAi = request.Api.IsWorkersAi();
+
+    // The upstream's own JSON is relayed unchanged when the client speaks the same protocol.
+    private bool Native => _workersAi == (upstream.Protocol.Kind == UpstreamKind.WorkersAi);
+
+    public async Task RespondAsync(HttpContext context, HttpResponseMessage response)
+    {
+        var aborted = context.RequestAborted;
+        try
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                var body = await ReadLimitedAsync(response.Content, 64 * 1024, aborted);
+                var error = UpstreamErrors.Map(upstream, response.StatusCode, body);
+                LogUpstreamStatus(logger, upstream.Name, (int)response.StatusCode);
+                if (response.Headers.RetryAfter is { } retry)
+                {
+                    context.Response.Headers.RetryAfter = retry.ToString();
+                }
+                await WriteErrorAsync(context, error);
+                return;
+            }
+            if (request.Stream)
+            {
+                await StreamAsync(context, response, aborted);
+            }
+            else
+            {
+                await UnaryAsync(context, response, aborted);
+            }
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            // The client went away; disposing the upstream response aborts the upstream request.
+        }
+        catch (ApiException ex)
+        {
+            await WriteErrorAsync(context, ex.Error);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or UpstreamProtocolException or JsonException or OperationCanceledException)
+        {
+            LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
+            var error = ex is UpstreamProtocolException or JsonException
+                ? new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol, $"Upstream '{upstream.Name}' sent a malformed response.")
+                : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' failed while sending its response.");
+            await WriteErrorAsync(context, error);
+        }
+    }
+
+    private async Task UnaryAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var body = await ReadLimitedAsync(response.Content, options.MaxUpstreamResponseBytes, cancellationToken);
+        GenerationResult result;
+        using (var doc = ParseUpstreamJson(body))
+        {
+            result = upstream.Protocol.ReadResult(doc.RootElement);
+            var decision = await moderator.CheckResponseAsync(moderation, result, cancellationToken);
+            if (!decision.Allowed)
+            {
+                await WriteErrorAsync(context, Moderated(decision));
+                return;
+            }
+            var bytes = formatter.FormatResult(request, result, Native);
+            context.Response.StatusCode = StatusCodes.Status200OK;
+            context.Response.ContentType = "application/json";
+            context.Response.ContentLength = bytes.Length;
+            await context.Response.Body.WriteAsync(bytes, cancellationToken);
+        }
+    }
+
+    private async Task StreamAsync(HttpContext context, HttpResponseMessage response, CancellationToken aborted)
+    {
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (!string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UpstreamProtocolException($"expected text/event-stream, got '{mediaType}'");
+        }
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        var idleTimeout = upstream.Options.StreamIdleTimeout;
+        await using var body = await response.Content.ReadAsStreamAsync(aborted);
+        await using var reader = new SseReader(body, options.MaxStreamEventBytes);
+        await using var stream = moderator.BeginStream(moderation);
+        var events = upstream.Protocol.CreateStreamReader();
+        var client = formatter.CreateStream(request, Native);
+        var writer = new SseWriter(context.Response.BodyWriter);
+        var pending = new List<string>();
+        var sawDone = false;
+        try
+        {
+            while (true)
+            {
+                idle.CancelAfter(idleTimeout);
+                if (await reader.ReadAsync(idle.Token) is not { } sse)
+                {
+                    break;
+                }
+                if (events.Read(sse) is not { } delta)
+                {
+                    continue;
+                }
+                if (delta.Done)
+                {
+                    sawDone = true;
+                    break;
+                }
+                client.OnDelta(delta, pending);
+                var verdict = await stream.OnTextAsync(delta.Text, aborted);
+                if (verdict.Action == StreamAction.Block)
+                {
+                    await CutAsync(context, writer, Moderated(verdict.Decision));
+                    return;
+                }
+                if (verdict.Action == StreamAction.Release)
+                {
+                    await FlushPendingAsync(context, writer, pending, aborted);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+        {
+            await CutAsync(context, writer, new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
+                $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0} s; the stream was cut."));
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or SseFormatException or UpstreamProtocolException)
+        {
+            LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
+            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway,
+                ex is SseFormatException or UpstreamProtocolException ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
+                $"Upstream '{upstream.Name}' failed mid-stream; the stream was cut."));
+            return;
+        }
+        if (!sawDone && reader.HadIncompleteEvent)
+        {
+            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+                $"Upstream '{upstream.Name}' ended the stream in the middle of an event; the stream was cut."));
+            return;
+        }
+        var final = await stream.OnCompleteAsync(aborted);
+        if (final.Action == StreamAction.Block)
+        {
+            await CutAsync(context, writer, Moderated(final.Decision));
+            return;
+        }
+        client.OnEnd(pending);
+        await FlushPendingAsync(context, writer, pending, aborted);
+    }
+
+    private static void StartStream(HttpContext context)
+    {
+        if (context.Response.HasStarted)
+        {
+            return;
+        }
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = "text/event-stream; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-cache";
+        context.Response.Headers["X-Accel-Buffering"] = "no";
+        context.Response.Headers.ContentLength = null;
+    }
+
+    private static async Task FlushPendingAsync(HttpContext context, SseWriter writer, List<string> pending, CancellationToken cancellationToken)
+    {
+        if (pending.Count == 0)
+        {
+            return;
+        }
+        StartStream(context);
+        foreach (var data in pending)
+        {
+            await writer.WriteDataAsync(data, cancellationToken);
+        }
+        pending.Clear();
+    }
+
+    /// <summary>Ends a stream with an error: a JSON error response if nothing was sent yet, else an SSE error event
+    /// in the client's format and no <c>[DONE]</c>, so clients can tell a cut stream from a finished one.</summary>
+    private async Task CutAsync(HttpContext context, SseWriter writer, ApiError error)
+    {
+        if (!context.Response.HasStarted)
+        {
+            await WriteErrorAsync(context, error);
+            return;
+        }
+        var payload = JsonText.String(json => ErrorWriter.Write(json, error, _workersAi));
+        await writer.WriteDataAsync(payload, context.RequestAborted);
+    }
+
+    private Task WriteErrorAsync(HttpContext context, ApiError error) => ErrorWriter.WriteResponseAsync(context, error, _workersAi);
+
+    private static ApiError Moderated(ModerationDecision? decision) =>
+        new(HttpStatusCode.BadRequest, ApiErrorKind.Moderated, decision?.Reason ?? "The response was blocked by the content policy.");
+
+    private static JsonDocument ParseUpstreamJson(ReadOnlyMemory<byte> body)
+    {
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new UpstreamProtocolException("upstream body is not JSON", ex);
+        }
+    }
+
+    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > maxBytes)
+        {
+            throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
+        }
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        var buffer = new ArrayBufferWriter<byte>(8192);
+        while (true)
+        {
+            var memory = buffer.GetMemory(8192);
+            var read = await stream.ReadAsync(memory, cancellationToken);
+            if (read == 0)
+            {
+                return buffer.WrittenSpan.ToArray();
+            }
+            buffer.Advance(read);
+            if (buffer.WrittenCount > maxBytes)
+            {
+                throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Upstream {Upstream} answered with HTTP {Status}")]
+    private static partial void LogUpstreamStatus(ILogger logger, string upstream, int status);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Upstream {Upstream} failed while responding: {ErrorType}")]
+    private static partial void LogUpstreamFailure(ILogger logger, string upstream, string errorType);
+}

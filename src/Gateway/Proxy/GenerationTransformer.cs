@@ -1,0 +1,55 @@
+using System.Net.Http.Headers;
+using Gateway.Upstreams;
+using Microsoft.AspNetCore.Http;
+using HeaderNames = Microsoft.Net.Http.Headers.HeaderNames;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Gateway.Proxy;
+
+/// <summary>Per-request YARP transformer: points the request at the upstream's API path with the gateway's own
+/// credentials, and hands the upstream response to the <see cref="GenerationResponder"/> instead of copying it.</summary>
+internal sealed class GenerationTransformer(
+    Upstream upstream, UpstreamRequest call, Func<HttpContext, HttpResponseMessage, Task> respond) : HttpTransformer
+{
+    // Client credentials and cookies never reach the upstream; compression is refused so the gateway can read bodies.
+    private static readonly string[] StrippedHeaders =
+    [
+        HeaderNames.Authorization, HeaderNames.Cookie, HeaderNames.ProxyAuthorization, "X-Auth-Key", "X-Auth-Email",
+        "X-Api-Key", "Api-Key", "OpenAI-Organization", "OpenAI-Project", HeaderNames.AcceptEncoding,
+    ];
+
+    /// <summary>Whether the upstream answered and the responder took over the response.</summary>
+    public bool Responded { get; private set; }
+
+    public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        foreach (var name in StrippedHeaders)
+        {
+            proxyRequest.Headers.Remove(name);
+        }
+        proxyRequest.RequestUri = new Uri(destinationPrefix.TrimEnd('/') + call.PathAndQuery);
+        proxyRequest.Headers.Accept.Clear();
+        proxyRequest.Headers.Accept.ParseAdd("application/json");
+        proxyRequest.Headers.Accept.ParseAdd("text/event-stream");
+        if (!string.IsNullOrEmpty(upstream.Options.ApiToken))
+        {
+            proxyRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", upstream.Options.ApiToken);
+        }
+        if (proxyRequest.Content is not null)
+        {
+            proxyRequest.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        }
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is null)
+        {
+            return false;
+        }
+        Responded = true;
+        await respond(httpContext, proxyResponse);
+        return false;
+    }
+}

@@ -1,0 +1,55 @@
+using System.Net;
+using System.Text.Json;
+using Gateway.Errors;
+using Gateway.Upstreams;
+
+namespace Gateway.Proxy;
+
+/// <summary>Maps an upstream's error status and body to the error the client sees.</summary>
+/// <remarks>Client faults (400, 413, 422, 429) keep their meaning; faults of the gateway's own configuration
+/// (401, 403, 404) become 502 without echoing upstream details that could reveal credentials.</remarks>
+internal static class UpstreamErrors
+{
+    private const int MaxMessageChars = 500;
+
+    public static ApiError Map(Upstream upstream, HttpStatusCode status, ReadOnlySpan<byte> body)
+    {
+        var message = ReadMessage(upstream.Protocol, body);
+        var code = (int)status;
+        return status switch
+        {
+            HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity =>
+                new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.InvalidRequest, $"Upstream rejected the request: {message ?? $"HTTP {code}"}"),
+            HttpStatusCode.RequestEntityTooLarge =>
+                new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge, $"Upstream says the request is too large: {message ?? $"HTTP {code}"}"),
+            HttpStatusCode.TooManyRequests =>
+                new ApiError(HttpStatusCode.TooManyRequests, ApiErrorKind.Unavailable, $"Upstream is rate limiting: {message ?? $"HTTP {code}"}"),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
+                new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' rejected the gateway's credentials (HTTP {code})."),
+            HttpStatusCode.NotFound =>
+                new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' has no such route or model (HTTP 404)."),
+            HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout =>
+                new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout, $"Upstream '{upstream.Name}' timed out (HTTP {code})."),
+            _ => new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' failed (HTTP {code}){(message is null ? "." : $": {message}")}"),
+        };
+    }
+
+    private static string? ReadMessage(IUpstreamProtocol protocol, ReadOnlySpan<byte> body)
+    {
+        if (body.IsEmpty)
+        {
+            return null;
+        }
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var doc = JsonDocument.ParseValue(ref reader);
+            var message = protocol.ReadErrorMessage(doc.RootElement);
+            return message is { Length: > MaxMessageChars } ? message[..MaxMessageChars] + "..." : message;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+}

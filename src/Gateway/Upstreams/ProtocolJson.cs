@@ -1,0 +1,46 @@
+using System.Text.Json;
+
+namespace Gateway.Upstreams;
+
+/// <summary>Lenient reads of upstream JSON shared by the protocol readers.</summary>
+internal static class ProtocolJson
+{
+    public static JsonDocument ParseEvent(string data)
+    {
+        try
+        {
+            return JsonDocument.Parse(data);
+        }
+        catch (JsonException ex)
+        {
+            throw new UpstreamProtocolException("upstream sent a stream event that is not JSON", ex);
+        }
+    }
+
+    public static string? String(JsonElement obj, string name) =>
+        obj.ValueKind == JsonValueKind.Object && obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String
+            ? v.GetString() : null;
+
+    public static Usage? ReadUsage(JsonElement obj)
+    {
+        if (obj.ValueKind != JsonValueKind.Object || !obj.TryGetProperty("usage", out var u) || u.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+        var prompt = Int(u, "prompt_tokens");
+        var completion = Int(u, "completion_tokens");
+        var total = u.TryGetProperty("total_tokens", out _) ? Int(u, "total_tokens") : prompt + completion;
+        return new Usage(prompt, completion, total);
+    }
+
+    /// <summary>Text of a field that may be a string or, in JSON mode, a JSON value.</summary>
+    public static string TextOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString()!,
+        JsonValueKind.Null or JsonValueKind.Undefined => "",
+        _ => value.GetRawText(),
+    };
+
+    private static int Int(JsonElement obj, string name) =>
+        obj.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetDouble(out var d) ? (int)d : 0;
+}
