@@ -34,7 +34,7 @@ internal sealed class SseEventBuilder : IDisposable
     /// <summary>Whether a line (without its terminator) is a <c>data</c> field line.</summary>
     public static bool IsDataField(ReadOnlySpan<byte> line)
     {
-        int colon = line.IndexOf((byte)':');
+        var colon = line.IndexOf((byte)':');
         return (colon < 0 ? line : line[..colon]).SequenceEqual("data"u8);
     }
 
@@ -43,7 +43,7 @@ internal sealed class SseEventBuilder : IDisposable
     {
         ReadOnlySpan<byte> name = line;
         ReadOnlySpan<byte> value = default;
-        int colon = line.IndexOf((byte)':');
+        var colon = line.IndexOf((byte)':');
         if (colon >= 0)
         {
             name = line[..colon];
@@ -75,7 +75,7 @@ internal sealed class SseEventBuilder : IDisposable
             // The spec accepts ASCII digits only: no sign, no spaces. A value past int.MaxValue is ignored.
             if (!value.IsEmpty
                 && !value.ContainsAnyExceptInRange((byte)'0', (byte)'9')
-                && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int retry))
+                && int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var retry))
             {
                 _retry = retry;
                 ReconnectionTime = retry;
@@ -86,9 +86,9 @@ internal sealed class SseEventBuilder : IDisposable
     /// <summary>Ends the pending block at a blank line; returns the event when the block had data.</summary>
     public bool TryDispatch(out SseEvent sseEvent)
     {
-        string? eventType = _eventType;
-        string? id = _id;
-        int? retry = _retry;
+        var eventType = _eventType;
+        var id = _id;
+        var retry = _retry;
         _eventType = null;
         _id = null;
         _retry = null;
@@ -102,7 +102,7 @@ internal sealed class SseEventBuilder : IDisposable
         // Every data line appended a '\n'; the last one is not part of the payload.
         ReadOnlySpan<byte> data = _data.AsSpan(0, _dataLength - 1);
         _dataLength = 0;
-        string text = data.IsEmpty ? string.Empty
+        var text = data.IsEmpty ? string.Empty
             : data.SequenceEqual("[DONE]"u8) ? SseEvent.DoneData
             : Encoding.UTF8.GetString(data);
         sseEvent = new SseEvent(text, eventType, id, retry);
@@ -132,10 +132,10 @@ internal sealed class SseEventBuilder : IDisposable
 
     private void AppendData(ReadOnlySpan<byte> value)
     {
-        int needed = _dataLength + value.Length + 1;
+        var needed = _dataLength + value.Length + 1;
         if (_data is null || needed > _data.Length)
         {
-            byte[] grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialDataCapacity, (_data?.Length ?? 0) * 2)));
+            var grown = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(InitialDataCapacity, (_data?.Length ?? 0) * 2)));
             if (_data is not null)
             {
                 _data.AsSpan(0, _dataLength).CopyTo(grown);

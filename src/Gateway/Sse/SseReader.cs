@@ -164,12 +164,12 @@ public sealed class SseReader : IAsyncDisposable
                 continue;
             }
 
-            ReadOnlySpan<byte> span = Linearize(line);
-            if (span[0] == (byte)':')
+            if (FirstByte(line) == (byte)':')
             {
                 continue;
             }
 
+            var span = Linearize(line);
             _eventBytes += span.Length;
             ThrowIfTooLarge(_eventBytes);
             _builder.ProcessField(span);
@@ -185,7 +185,7 @@ public sealed class SseReader : IAsyncDisposable
     {
         ReadOnlySpan<byte> bom = [0xEF, 0xBB, 0xBF];
         Span<byte> head = stackalloc byte[3];
-        int length = (int)Math.Min(buffer.Length, 3);
+        var length = (int)Math.Min(buffer.Length, 3);
         buffer.Slice(0, length).CopyTo(head);
         if (length == 3 && head.SequenceEqual(bom))
         {
@@ -218,7 +218,7 @@ public sealed class SseReader : IAsyncDisposable
             }
         }
 
-        long index = IndexOfLineBreak(buffer, _scanned, out byte lineBreak);
+        var index = IndexOfLineBreak(buffer, _scanned, out var lineBreak);
         if (index < 0)
         {
             // Remember how far the partial line has been searched, so byte-by-byte arrivals stay linear.
@@ -238,15 +238,15 @@ public sealed class SseReader : IAsyncDisposable
         if (buffer.IsSingleSegment)
         {
             ReadOnlySpan<byte> span = buffer.FirstSpan;
-            int i = span[(int)start..].IndexOfAny(LineBreaks);
+            var i = span[(int)start..].IndexOfAny(LineBreaks);
             lineBreak = i < 0 ? (byte)0 : span[(int)start + i];
             return i < 0 ? -1 : start + i;
         }
 
-        long offset = start;
+        var offset = start;
         foreach (ReadOnlyMemory<byte> segment in buffer.Slice(start))
         {
-            int i = segment.Span.IndexOfAny(LineBreaks);
+            var i = segment.Span.IndexOfAny(LineBreaks);
             if (i >= 0)
             {
                 lineBreak = segment.Span[i];
@@ -263,7 +263,7 @@ public sealed class SseReader : IAsyncDisposable
     private void Complete(ReadOnlySequence<byte> rest)
     {
         // Per the spec the pending event is discarded at the end of the stream; an unterminated data line counts.
-        bool partialDataLine = !rest.IsEmpty && SseEventBuilder.IsDataField(Linearize(rest));
+        var partialDataLine = !rest.IsEmpty && SseEventBuilder.IsDataField(Linearize(rest));
         HadIncompleteEvent = _builder.HasPendingData || partialDataLine;
         _builder.Reset();
         IsCompleted = true;
@@ -276,7 +276,7 @@ public sealed class SseReader : IAsyncDisposable
             return line.FirstSpan;
         }
 
-        int length = (int)line.Length;
+        var length = (int)line.Length;
         if (_lineScratch is null || _lineScratch.Length < length)
         {
             if (_lineScratch is not null)

@@ -67,7 +67,7 @@ public sealed class SseWriter : IAsyncDisposable
         {
             _writer.Write("retry: "u8);
             Span<byte> digits = _writer.GetSpan(11);
-            retry.TryFormat(digits, out int written, default, CultureInfo.InvariantCulture);
+            retry.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
             _writer.Advance(written);
             _writer.Write("\n"u8);
         }
@@ -101,7 +101,7 @@ public sealed class SseWriter : IAsyncDisposable
         while (true)
         {
             _writer.Write("data: "u8);
-            int i = rest.IndexOfAny(LineBreakBytes);
+            var i = rest.IndexOfAny(LineBreakBytes);
             if (i < 0)
             {
                 _writer.Write(rest);
@@ -179,7 +179,7 @@ public sealed class SseWriter : IAsyncDisposable
     {
         while (true)
         {
-            int i = text.IndexOfAny(LineBreakChars);
+            var i = text.IndexOfAny(LineBreakChars);
             if (i < 0)
             {
                 WriteLine(prefix, text);

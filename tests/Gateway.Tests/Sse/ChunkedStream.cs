@@ -18,12 +18,12 @@ internal sealed class ChunkedStream(byte[] data, Func<int> nextChunkSize) : Stre
     /// <summary>Chunks ending at the given offsets of the data, then the rest in one read.</summary>
     public static ChunkedStream SplitAt(byte[] data, params int[] offsets)
     {
-        int index = 0;
-        int previous = 0;
+        var index = 0;
+        var previous = 0;
         return new ChunkedStream(data, () =>
         {
-            int end = index < offsets.Length ? offsets[index++] : data.Length;
-            int size = Math.Max(1, end - previous);
+            var end = index < offsets.Length ? offsets[index++] : data.Length;
+            var size = Math.Max(1, end - previous);
             previous = end;
             return size;
         });
@@ -53,7 +53,7 @@ internal sealed class ChunkedStream(byte[] data, Func<int> nextChunkSize) : Stre
         }
 
         Reads++;
-        int size = Math.Min(Math.Min(nextChunkSize(), buffer.Length), data.Length - _position);
+        var size = Math.Min(Math.Min(nextChunkSize(), buffer.Length), data.Length - _position);
         data.AsSpan(_position, size).CopyTo(buffer);
         _position += size;
         return size;

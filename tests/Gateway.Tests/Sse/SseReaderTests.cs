@@ -86,8 +86,8 @@ public sealed class SseReaderTests
     [MemberData(nameof(Cases))]
     public async Task ReadEventsAsync_AnySplitOfTheStream_YieldsTheSpecEvents(string input, string[] expected, bool truncated)
     {
-        byte[] bytes = Utf8(input);
-        foreach ((string name, Func<byte[], Stream> create) in Splits)
+        var bytes = Utf8(input);
+        foreach ((var name, Func<byte[], Stream> create) in Splits)
         {
             (List<SseEvent> events, SseReader reader) = await ReadAllAsync(create(bytes));
 
@@ -106,7 +106,7 @@ public sealed class SseReaderTests
     public async Task ReadEventsAsync_CrlfSplitBetweenReads_CountsAsOneLineBreak(int[] splitOffsets)
     {
         // Offsets 8 and 17 fall between a CR and its LF; if the LF were a line of its own, "a" would dispatch alone.
-        byte[] bytes = Utf8("data: a\r\ndata: b\r\n\r\ndata: c\r\n\r\n");
+        var bytes = Utf8("data: a\r\ndata: b\r\n\r\ndata: c\r\n\r\n");
         Assert.Equal((byte)'\r', bytes[7]);
 
         (List<SseEvent> events, _) = await ReadAllAsync(ChunkedStream.SplitAt(bytes, splitOffsets));
@@ -117,9 +117,9 @@ public sealed class SseReaderTests
     [Fact]
     public async Task ReadEventsAsync_MultiByteCharactersSplitAcrossReads_DecodeCorrectly()
     {
-        string text = "é日🎉\U0010FFFF";
-        byte[] bytes = Utf8($"event: {text}\nid: {text}\ndata: {text}\n\n");
-        for (int split = 1; split < bytes.Length; split++)
+        var text = "é日🎉\U0010FFFF";
+        var bytes = Utf8($"event: {text}\nid: {text}\ndata: {text}\n\n");
+        for (var split = 1; split < bytes.Length; split++)
         {
             (List<SseEvent> events, _) = await ReadAllAsync(ChunkedStream.SplitAt(bytes, split));
 
@@ -190,7 +190,7 @@ public sealed class SseReaderTests
     [InlineData("data: 0123456789012345678901234567890123456789012345678901234567890123")]
     public async Task ReadEventsAsync_EventOverMaxSize_ThrowsSseFormatException(string input)
     {
-        foreach ((string name, Func<byte[], Stream> create) in Splits)
+        foreach ((var name, Func<byte[], Stream> create) in Splits)
         {
             SseFormatException error = await Assert.ThrowsAsync<SseFormatException>(() => ReadAllAsync(create(Utf8(input)), maxEventSize: 64));
             Assert.Contains("64", error.Message, StringComparison.Ordinal);
@@ -200,7 +200,7 @@ public sealed class SseReaderTests
     [Fact]
     public async Task ReadEventsAsync_ManyEventsEachUnderMaxSize_AreAllRead()
     {
-        string input = string.Concat(Enumerable.Repeat(": a comment line that is not counted\ndata: 0123456789012345678901234567890123456789\n\n", 1000));
+        var input = string.Concat(Enumerable.Repeat(": a comment line that is not counted\ndata: 0123456789012345678901234567890123456789\n\n", 1000));
 
         (List<SseEvent> events, _) = await ReadAllAsync(ChunkedStream.Fixed(Utf8(input), 3), maxEventSize: 64);
 
@@ -294,49 +294,5 @@ public sealed class SseReaderTests
 
         Assert.False(closed.CanRead);
         Assert.True(open.CanRead);
-    }
-
-    private sealed class ConcatStream(byte[] head, Stream tail) : Stream
-    {
-        private int _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position
-        {
-            get => throw new NotSupportedException();
-            set => throw new NotSupportedException();
-        }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (_position < head.Length)
-            {
-                int size = Math.Min(buffer.Length, head.Length - _position);
-                head.AsMemory(_position, size).CopyTo(buffer);
-                _position += size;
-                return size;
-            }
-
-            return await tail.ReadAsync(buffer, cancellationToken);
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -21,7 +21,7 @@ public sealed class SseRoundTripTests
     public async Task WriterThenReader_RandomEvents_RoundTripUnderAnySplit(int seed)
     {
         var random = new Random(seed);
-        SseEvent[] sent = Enumerable.Range(0, 300).Select(_ => RandomEvent(random)).ToArray();
+        SseEvent[] sent = [.. Enumerable.Range(0, 300).Select(_ => RandomEvent(random))];
         var stream = new MemoryStream();
         await using (var writer = new SseWriter(stream, leaveOpen: true))
         {
@@ -36,8 +36,8 @@ public sealed class SseRoundTripTests
         }
 
         // The reader normalizes CRLF and CR inside data to LF, so that is what must come back.
-        SseEvent[] expected = sent.Select(e => e with { Data = e.Data.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n') }).ToArray();
-        foreach ((string name, Func<byte[], Stream> create) in Splits)
+        SseEvent[] expected = [.. sent.Select(e => e with { Data = e.Data.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n') })];
+        foreach ((var name, Func<byte[], Stream> create) in Splits)
         {
             (List<SseEvent> received, SseReader reader) = await ReadAllAsync(create(stream.ToArray()));
 
@@ -115,7 +115,7 @@ public sealed class SseRoundTripTests
     private static string RandomText(Random random, int pieces)
     {
         var text = new StringBuilder();
-        for (int i = 0; i < pieces; i++)
+        for (var i = 0; i < pieces; i++)
         {
             text.Append(Pieces[random.Next(Pieces.Length)]);
         }

@@ -35,7 +35,7 @@ public sealed class SseWriterTests
     [Fact]
     public async Task WriteEventAsync_AllFields_WritesEventIdRetryThenData()
     {
-        string written = await WriteAsync(writer => writer.WriteEventAsync(new SseEvent("x\ny", "delta", "42", 1500)));
+        var written = await WriteAsync(writer => writer.WriteEventAsync(new SseEvent("x\ny", "delta", "42", 1500)));
 
         Assert.Equal("event: delta\nid: 42\nretry: 1500\ndata: x\ndata: y\n\n", written);
     }

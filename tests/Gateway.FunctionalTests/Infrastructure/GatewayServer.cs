@@ -1,0 +1,69 @@
+using Gateway.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Gateway.FunctionalTests.Infrastructure;
+
+/// <summary>The real gateway on Kestrel, bound to 127.0.0.1 on a free port.</summary>
+public sealed class GatewayServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GatewayServer(WebApplication app, Uri address)
+    {
+        _app = app;
+        BaseAddress = address;
+        Client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>http://127.0.0.1:port/</summary>
+    public Uri BaseAddress { get; }
+
+    /// <summary>A client for the gateway.</summary>
+    public HttpClient Client { get; }
+
+    /// <summary>The gateway's services.</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a gateway with configuration overrides (for example routes to a <see cref="ScriptedUpstream"/>).</summary>
+    public static async Task<GatewayServer> StartAsync(
+        IEnumerable<KeyValuePair<string, string?>>? overrides = null, Action<IServiceCollection>? services = null)
+    {
+        var builder = GatewayHost.CreateBuilder(["--urls", "http://127.0.0.1:0"], overrides);
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(CapturingLoggerProvider.Instance);
+        services?.Invoke(builder.Services);
+        var app = GatewayHost.Build(builder);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new GatewayServer(app, new Uri(address.TrimEnd('/') + "/"));
+    }
+
+    /// <summary>Configuration that sends every model to <paramref name="upstream"/> as a <paramref name="kind"/> upstream.</summary>
+    public static Dictionary<string, string?> RouteAllTo(ScriptedUpstream upstream, string kind, string? token = "upstream-secret-token")
+    {
+        return new Dictionary<string, string?>
+        {
+            ["Gateway:Upstreams:backend:Kind"] = kind,
+            ["Gateway:Upstreams:backend:AccountId"] = "gateway-account",
+            ["Gateway:Upstreams:backend:ApiToken"] = token,
+            ["Gateway:Upstreams:backend:StreamIdleTimeout"] = "00:00:03",
+            ["Gateway:Upstreams:backend:ResponseTimeout"] = "00:00:05",
+            ["Gateway:Routes:0:Models"] = "*",
+            ["Gateway:Routes:0:Upstream"] = "backend",
+            ["ReverseProxy:Clusters:backend:Destinations:d1:Address"] = upstream.BaseAddress.ToString(),
+        };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
