@@ -1,0 +1,118 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Guard.Engines;
+
+/// <summary>Llama Guard on an OpenAI-compatible server (vLLM and the like) through <c>/v1/completions</c> with the
+/// rendered prompt. With <c>logprobs</c>, the unsafe probability is read at the verdict position (see
+/// <see cref="UnsafeProbabilityFromLogprobs"/>).</summary>
+public sealed class OpenAiGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens = null)
+    : RemoteGuardEngine(options, http, time, countTokens)
+{
+    /// <inheritdoc />
+    public override string Name => "remote-openai";
+
+    /// <inheritdoc />
+    protected override async Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject
+        {
+            ["model"] = Options.Model,
+            ["prompt"] = prompt,
+            ["max_tokens"] = maxTokens,
+            ["temperature"] = 0,
+        };
+        if (Options.Logprobs)
+        {
+            body["logprobs"] = Options.TopLogprobs;
+        }
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Options.BaseAddress!, "v1/completions")) { Content = JsonContent.Create(body) };
+        if (!string.IsNullOrEmpty(Options.ApiToken))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.ApiToken);
+        }
+        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return Read(text);
+    }
+
+    private GuardCompletion Read(string body)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new GuardEngineException($"{Name}: the guard server's answer is not JSON", ex);
+        }
+        if (root?["choices"] is not JsonArray { Count: > 0 } choices || choices[0] is not JsonObject choice
+            || choice["text"] is not JsonValue textValue || !textValue.TryGetValue<string>(out var text))
+        {
+            throw new GuardEngineException($"{Name}: the guard server's answer has no choices[0].text");
+        }
+        var usage = root["usage"] as JsonObject;
+        return new GuardCompletion(text, UnsafeProbabilityFromLogprobs(choice["logprobs"] as JsonObject),
+            (int?)usage?["prompt_tokens"]?.GetValue<double>(), (int?)usage?["completion_tokens"]?.GetValue<double>());
+    }
+
+    /// <summary>Reads P(unsafe) from completion log-probabilities.</summary>
+    /// <remarks>The verdict position is the first generated token that starts the word <c>safe</c> or <c>unsafe</c>
+    /// (Llama Guard 3 emits blank lines first). Among that position's alternatives, the probability mass of tokens
+    /// that begin <c>unsafe</c> but not <c>safe</c> (<c>unsafe</c>, <c>un</c>, ...) is P(unsafe) – exact when the server
+    /// returns the <c>unsafe</c> token among its alternatives. When it is not among them but <c>safe</c> is,
+    /// 1 - P(safe) is reported, an upper bound. Null when the server sent no usable log-probabilities.</remarks>
+    public static double? UnsafeProbabilityFromLogprobs(JsonObject? logprobs)
+    {
+        if (logprobs?["tokens"] is not JsonArray tokens || logprobs["top_logprobs"] is not JsonArray tops)
+        {
+            return null;
+        }
+        for (var i = 0; i < tokens.Count && i < tops.Count; i++)
+        {
+            var word = Normalize(tokens[i]?.ToString());
+            if (word.Length == 0)
+            {
+                continue;
+            }
+            if (!IsVerdictStart(word) || tops[i] is not JsonObject alternatives)
+            {
+                return null;
+            }
+            double unsafeMass = 0, safeMass = 0;
+            var sawUnsafe = false;
+            foreach (var (token, value) in alternatives)
+            {
+                if (value is not JsonValue v || !v.TryGetValue<double>(out var lp))
+                {
+                    continue;
+                }
+                var alt = Normalize(token);
+                if (alt.Length > 0 && "unsafe".StartsWith(alt, StringComparison.Ordinal) && !"safe".StartsWith(alt, StringComparison.Ordinal))
+                {
+                    unsafeMass += Math.Exp(lp);
+                    sawUnsafe = true;
+                }
+                else if (alt.Length > 0 && "safe".StartsWith(alt, StringComparison.Ordinal))
+                {
+                    safeMass += Math.Exp(lp);
+                }
+            }
+            var p = sawUnsafe ? unsafeMass : safeMass > 0 ? 1 - safeMass : (double?)null;
+            return p is { } value2 ? Math.Clamp(value2, 0, 1) : null;
+        }
+        return null;
+    }
+
+    private static bool IsVerdictStart(string word) =>
+        "unsafe".StartsWith(word, StringComparison.Ordinal) || "safe".StartsWith(word, StringComparison.Ordinal)
+        || word.StartsWith("unsafe", StringComparison.Ordinal) || word.StartsWith("safe", StringComparison.Ordinal);
+
+    // Servers render tokens with SentencePiece's '▁' or byte-level 'Ġ'/'Ċ' markers, or as decoded text.
+    private static string Normalize(string? token) =>
+        (token ?? "").Replace('\u2581', ' ').Replace('\u0120', ' ').Replace('\u010A', '\n').Trim();
+}

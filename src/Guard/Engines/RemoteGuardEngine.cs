@@ -1,0 +1,189 @@
+using System.Net;
+using Guard.Conversations;
+using Guard.Prompts;
+using Guard.Verdicts;
+
+namespace Guard.Engines;
+
+/// <summary>Shared flow of the remote engines: render the Llama Guard prompt (truncated to the context window by the
+/// documented rule), call the server with per-attempt timeouts and retries, parse the verdict.</summary>
+public abstract class RemoteGuardEngine : IGuardEngine
+{
+    private readonly LlamaGuardPromptRenderer _renderer;
+    private readonly Func<string, int> _countTokens;
+    private readonly GuardHealthTracker _health;
+
+    /// <summary>Creates the engine.</summary>
+    /// <param name="options">Validated options.</param>
+    /// <param name="http">The client used for calls; its own timeout should be infinite (attempts are timed here).</param>
+    /// <param name="time">Clock for latency, backoff and health.</param>
+    /// <param name="countTokens">Exact token counter (a loaded tokenizer), or null for the documented estimate.</param>
+    protected RemoteGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        Http = http;
+        Time = time;
+        Taxonomy = GuardTaxonomy.FromConfig(options.Family, options.Taxonomy);
+        _renderer = new LlamaGuardPromptRenderer(options.Family, Taxonomy);
+        _countTokens = countTokens ?? EstimateTokens;
+        _health = new GuardHealthTracker(time);
+    }
+
+    /// <summary>The engine's options.</summary>
+    protected RemoteGuardOptions Options { get; }
+
+    /// <summary>The HTTP client.</summary>
+    protected HttpClient Http { get; }
+
+    /// <summary>The clock.</summary>
+    protected TimeProvider Time { get; }
+
+    /// <inheritdoc />
+    public abstract string Name { get; }
+
+    /// <inheritdoc />
+    public string Model => Options.Model;
+
+    /// <inheritdoc />
+    public GuardFamily Family => Options.Family;
+
+    /// <inheritdoc />
+    public GuardTaxonomy Taxonomy { get; }
+
+    /// <inheritdoc />
+    public GuardEngineHealth Health => _health.Snapshot;
+
+    /// <inheritdoc />
+    public async ValueTask<GuardVerdict> ClassifyAsync(GuardConversation conversation, CancellationToken cancellationToken)
+    {
+        var started = Time.GetTimestamp();
+        var prompt = _renderer.Render(conversation, Options.ContextTokens - Options.MaxTokens, _countTokens);
+        var completion = await CompleteAsync(prompt.Full, Options.MaxTokens, cancellationToken).ConfigureAwait(false);
+        var parsed = GuardVerdictParser.Parse(completion.Text, Taxonomy);
+        return GuardVerdict.FromParsed(parsed, Name, Model, Time.GetElapsedTime(started), completion.UnsafeProbability, prompt.Truncated);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<GuardVerdict>> ClassifyBatchAsync(IReadOnlyList<GuardConversation> conversations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(conversations);
+        var tasks = conversations.Select(c => ClassifyAsync(c, cancellationToken).AsTask()).ToArray();
+        return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<GuardCompletion> CompleteAsync(string prompt, int maxTokens, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prompt);
+        for (var attempt = 1; ; attempt++)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(Options.Timeout);
+            TimeSpan? retryAfter = null;
+            try
+            {
+                var result = await SendAsync(prompt, maxTokens, timeout.Token).ConfigureAwait(false);
+                _health.Success();
+                return result;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (Exception ex) when (Classify(ex, out var failure))
+            {
+                _health.Failure(failure.Message);
+                retryAfter = (ex as RemoteStatusException)?.RetryAfter;
+                if (!failure.Transient || attempt >= Options.MaxAttempts)
+                {
+                    throw failure;
+                }
+            }
+            await Task.Delay(Backoff(attempt, retryAfter), Time, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Sends one attempt; throws <see cref="RemoteStatusException"/> for HTTP errors and
+    /// <see cref="GuardEngineException"/> for malformed replies.</summary>
+    protected abstract Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken);
+
+    /// <summary>Throws <see cref="RemoteStatusException"/> unless the response is a success.</summary>
+    protected static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var retryAfter = response.Headers.RetryAfter?.Delta
+            ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
+        throw new RemoteStatusException(response.StatusCode, body.Length > 300 ? body[..300] : body, retryAfter);
+    }
+
+    private bool Classify(Exception ex, out GuardEngineException failure)
+    {
+        failure = ex switch
+        {
+            GuardEngineException g => g,
+            RemoteStatusException s => new GuardEngineException(
+                $"{Name}: the guard server answered HTTP {(int)s.Status}", IsTransient(s.Status), s),
+            OperationCanceledException => new GuardEngineException($"{Name}: no answer within {Options.Timeout.TotalSeconds:0.###} s", transient: true, ex),
+            HttpRequestException or IOException => new GuardEngineException($"{Name}: the guard server could not be reached ({ex.GetType().Name})", transient: true, ex),
+            _ => null!,
+        };
+        return failure is not null;
+    }
+
+    private static bool IsTransient(HttpStatusCode status) =>
+        status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
+
+    private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
+    {
+        var max = Options.MaxRetryDelay;
+        if (retryAfter is { } ra && ra > TimeSpan.Zero)
+        {
+            return ra < max ? ra : max;
+        }
+        var exponential = Options.RetryDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
+        // Full jitter keeps many gateway replicas from retrying in lockstep.
+        var jittered = exponential * (0.5 + Random.Shared.NextDouble() / 2);
+        return TimeSpan.FromMilliseconds(Math.Min(jittered, max.TotalMilliseconds));
+    }
+
+    /// <summary>The token estimate used when no tokenizer is configured: ASCII text at 3 bytes per token and
+    /// every other UTF-8 byte as one token (the byte-fallback worst case). See docs/guard.md.</summary>
+    public static int EstimateTokens(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ascii = 0;
+        var other = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            if (rune.IsAscii)
+            {
+                ascii++;
+            }
+            else
+            {
+                other += rune.Utf8SequenceLength;
+            }
+        }
+        return (ascii + 2) / 3 + other;
+    }
+
+    /// <summary>An HTTP error status from the guard server.</summary>
+    protected sealed class RemoteStatusException(HttpStatusCode status, string body, TimeSpan? retryAfter) : Exception($"HTTP {(int)status}")
+    {
+        /// <summary>The status.</summary>
+        public HttpStatusCode Status { get; } = status;
+
+        /// <summary>The start of the body (never logged by the engine; may help debugging).</summary>
+        public string Body { get; } = body;
+
+        /// <summary>The server's Retry-After.</summary>
+        public TimeSpan? RetryAfter { get; } = retryAfter;
+    }
+
+}

@@ -1,0 +1,87 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Guard.Engines;
+
+/// <summary>Llama Guard on Cloudflare Workers AI (<c>@hf/thebloke/llamaguard-7b-awq</c>, or
+/// <c>@cf/meta/llama-guard-3-8b</c>): the rendered prompt is sent with <c>raw: true</c>, so the bytes the model sees
+/// are the gateway's own rendering. Workers AI returns no log-probabilities, so verdicts carry no unsafe probability.</summary>
+public sealed class WorkersAiGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens = null)
+    : RemoteGuardEngine(options, http, time, countTokens)
+{
+    /// <inheritdoc />
+    public override string Name => "remote-workers-ai";
+
+    /// <inheritdoc />
+    protected override async Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken)
+    {
+        var uri = new Uri(Options.BaseAddress!, $"client/v4/accounts/{Uri.EscapeDataString(Options.AccountId!)}/ai/run/{Options.Model}");
+        var body = new JsonObject
+        {
+            ["prompt"] = prompt,
+            ["raw"] = true,
+            ["max_tokens"] = maxTokens,
+            ["temperature"] = 0,
+        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent.Create(body) };
+        if (!string.IsNullOrEmpty(Options.ApiToken))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.ApiToken);
+        }
+        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return Read(text);
+    }
+
+    private GuardCompletion Read(string body)
+    {
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            throw new GuardEngineException($"{Name}: the guard server's answer is not JSON", ex);
+        }
+        if (root is not JsonObject obj)
+        {
+            throw new GuardEngineException($"{Name}: the guard server's answer is not a JSON object");
+        }
+        if (obj["success"] is JsonValue success && success.TryGetValue<bool>(out var ok) && !ok)
+        {
+            var message = obj["errors"] is JsonArray { Count: > 0 } errors ? errors[0]?["message"]?.ToString() : null;
+            throw new GuardEngineException($"{Name}: the guard server reported an error: {message ?? "unknown"}");
+        }
+        var result = obj["result"] as JsonObject ?? obj;
+        var usage = result["usage"] as JsonObject;
+        var text = result["response"] switch
+        {
+            JsonValue v when v.TryGetValue<string>(out var s) => s,
+            // Llama Guard 3 on Workers AI answers {"safe": bool, "categories": [...]}.
+            JsonObject structured => FromStructured(structured),
+            _ => throw new GuardEngineException($"{Name}: the guard server's answer has no 'response'"),
+        };
+        return new GuardCompletion(text, UnsafeProbability: null,
+            (int?)usage?["prompt_tokens"]?.GetValue<double>(), (int?)usage?["completion_tokens"]?.GetValue<double>());
+    }
+
+    private string FromStructured(JsonObject structured)
+    {
+        if (structured["safe"] is not JsonValue safeValue || !safeValue.TryGetValue<bool>(out var safe))
+        {
+            throw new GuardEngineException($"{Name}: the guard server's structured answer has no boolean 'safe'");
+        }
+        if (safe)
+        {
+            return "safe";
+        }
+        var codes = structured["categories"] is JsonArray categories
+            ? string.Join(",", categories.Select(c => c?.ToString()).Where(c => !string.IsNullOrEmpty(c)))
+            : "";
+        return codes.Length == 0 ? "unsafe" : "unsafe\n" + codes;
+    }
+}
