@@ -1,0 +1,96 @@
+using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Guard.Prompts;
+
+/// <summary>An immutable, validated list of unsafe-content categories, with lookup by code.</summary>
+public sealed class GuardTaxonomy
+{
+    private readonly FrozenDictionary<string, GuardCategory> _byCode;
+
+    private GuardTaxonomy(IReadOnlyList<GuardCategory> categories)
+    {
+        Categories = categories;
+        _byCode = categories.ToFrozenDictionary(c => c.Code, StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Llama Guard 1's O1..O6, with the policy texts it was trained on.</summary>
+    public static GuardTaxonomy LlamaGuard1 { get; } = Create(DefaultTaxonomies.LlamaGuard1);
+
+    /// <summary>Llama Guard 2's S1..S11.</summary>
+    public static GuardTaxonomy LlamaGuard2 { get; } = Create(DefaultTaxonomies.LlamaGuard2);
+
+    /// <summary>Llama Guard 3's S1..S14.</summary>
+    public static GuardTaxonomy LlamaGuard3 { get; } = Create(DefaultTaxonomies.LlamaGuard3);
+
+    /// <summary>The categories in prompt order.</summary>
+    public IReadOnlyList<GuardCategory> Categories { get; }
+
+    /// <summary>The default taxonomy a family was trained with.</summary>
+    /// <param name="family">The Llama Guard generation.</param>
+    public static GuardTaxonomy ForFamily(GuardFamily family) => family switch
+    {
+        GuardFamily.LlamaGuard1 => LlamaGuard1,
+        GuardFamily.LlamaGuard2 => LlamaGuard2,
+        GuardFamily.LlamaGuard3 => LlamaGuard3,
+        _ => throw new ArgumentOutOfRangeException(nameof(family), family, "Unknown Llama Guard family."),
+    };
+
+    /// <summary>Builds a taxonomy from categories, normalizing descriptions (LF line ends, no trailing blank lines).</summary>
+    /// <param name="categories">The categories in prompt order.</param>
+    /// <exception cref="ArgumentException">The categories are invalid; the message lists every problem.</exception>
+    public static GuardTaxonomy Create(IEnumerable<GuardCategory> categories)
+    {
+        ArgumentNullException.ThrowIfNull(categories);
+        var list = new List<GuardCategory>();
+        var errors = new List<string>();
+        var index = 0;
+        foreach (var category in categories)
+        {
+            var at = $"categories[{index++}]";
+            if (category is null)
+            {
+                errors.Add($"{at} is null.");
+                continue;
+            }
+
+            GuardTaxonomyValidator.CheckCode(at, category.Code, errors);
+            GuardTaxonomyValidator.CheckName(at, category.Name, errors);
+            list.Add(category with
+            {
+                Code = category.Code?.Trim() ?? string.Empty,
+                Name = category.Name?.Trim() ?? string.Empty,
+                Description = GuardTaxonomyValidator.NormalizeDescription(category.Description),
+            });
+        }
+
+        GuardTaxonomyValidator.CheckSet(list, "categories", errors);
+        return errors.Count == 0
+            ? new GuardTaxonomy(list)
+            : throw new ArgumentException(GuardTaxonomyValidator.Describe(errors), nameof(categories));
+    }
+
+    /// <summary>Builds the taxonomy a configuration asks for on top of a family's defaults.</summary>
+    /// <param name="family">Whose defaults are extended, overridden or replaced.</param>
+    /// <param name="config">The configuration; <see langword="null"/> gives the defaults.</param>
+    /// <exception cref="ArgumentException">The configuration is invalid; the message lists every problem.</exception>
+    public static GuardTaxonomy FromConfig(GuardFamily family, GuardTaxonomyConfig? config)
+    {
+        if (config is null)
+        {
+            return ForFamily(family);
+        }
+
+        var errors = new List<string>();
+        var categories = GuardTaxonomyValidator.Apply(ForFamily(family), config, errors);
+        return errors.Count == 0
+            ? new GuardTaxonomy(categories)
+            : throw new ArgumentException(GuardTaxonomyValidator.Describe(errors), nameof(config));
+    }
+
+    /// <summary>Finds a category by code, ignoring case.</summary>
+    /// <param name="code">The code, e.g. <c>S1</c>.</param>
+    /// <param name="category">The category, when found.</param>
+    public bool TryGetCategory(string code, [NotNullWhen(true)] out GuardCategory? category) =>
+        _byCode.TryGetValue(code, out category);
+}
