@@ -13,7 +13,7 @@ public sealed class ModelCatalog
         Models = ordered;
     }
 
-    /// <summary>All models in configuration order.</summary>
+    /// <summary>All models, ordered by id (configuration binding sorts the keys).</summary>
     public IReadOnlyList<ModelInfo> Models { get; }
 
     /// <summary>Looks a model up by its exact id.</summary>

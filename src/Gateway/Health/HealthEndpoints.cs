@@ -36,7 +36,7 @@ internal sealed class UpstreamsReadyCheck(UpstreamRegistry upstreams, IProxyStat
         var missing = new List<string>();
         foreach (var upstream in upstreams.Upstreams)
         {
-            if (upstream.Options.Kind == UpstreamKind.Demo)
+            if (upstream.Options.Kind.IsInProcess())
             {
                 continue;
             }

@@ -30,6 +30,10 @@ public static class GatewayCli
             });
         }
         root.Subcommands.Add(serve);
+        foreach (var verb in GuardCommands.Create())
+        {
+            root.Subcommands.Add(verb);
+        }
         return root.Parse(args).InvokeAsync();
     }
 

@@ -3,6 +3,7 @@ using Gateway.Demo;
 using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
+using Gateway.Guarding;
 using Gateway.Health;
 using Gateway.Moderation;
 using Gateway.Proxy;
@@ -33,6 +34,9 @@ public static class GatewayServiceExtensions
                 cluster => configuration.GetSection($"ReverseProxy:Clusters:{cluster}").Exists());
         });
         services.AddReverseProxy().LoadFromConfig(configuration.GetSection("ReverseProxy"));
+        services.Configure<GuardOptions>(configuration.GetSection(GuardOptions.SectionName));
+        services.TryAddSingleton<GuardEngineProvider>();
+        services.TryAddSingleton<GuardUpstreamHandler>();
         services.TryAddSingleton<DemoUpstreamHandler>();
         services.TryAddSingleton<OpenAiFormatter>();
         services.TryAddSingleton<GenerationProxy>();
@@ -50,8 +54,12 @@ public static class GatewayServiceExtensions
     {
         // Validate configuration now, so an invalid catalog or upstream set stops start-up with every error listed.
         _ = app.Services.GetRequiredService<UpstreamRegistry>();
+        _ = app.Services.GetRequiredService<GuardEngineProvider>();
+        // An unexpected exception still answers in the caller's envelope (500, 9005 / internal_error), not an empty 500.
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = StatusCodeErrors.WriteUnhandledAsync });
         app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
         app.MapGeneration();
+        app.MapModerations();
         app.MapGatewayHealth();
         app.MapReverseProxy();
         return app;

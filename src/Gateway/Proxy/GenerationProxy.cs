@@ -3,6 +3,7 @@ using System.Net;
 using Gateway.Demo;
 using Gateway.Errors;
 using Gateway.Formatting;
+using Gateway.Guarding;
 using Gateway.Generation;
 using Gateway.Hosting;
 using Gateway.Moderation;
@@ -22,17 +23,23 @@ internal sealed partial class GenerationProxy(
     IProxyStateLookup proxyState,
     UpstreamRegistry upstreams,
     DemoUpstreamHandler demoHandler,
+    GuardUpstreamHandler guardHandler,
     IPromptModerator promptModerator,
     IResponseModerator responseModerator,
     OpenAiFormatter openAiFormatter,
     IOptions<GatewayOptions> options,
     ILogger<GenerationProxy> logger) : IDisposable
 {
-    private const string DemoPrefix = "http://demo.upstream.invalid";
+    private const string InProcessPrefix = "http://in-process.invalid";
     private readonly HttpMessageInvoker _demoInvoker = new(demoHandler, disposeHandler: false);
+    private readonly HttpMessageInvoker _guardInvoker = new(guardHandler, disposeHandler: false);
     private readonly ConcurrentDictionary<string, ForwarderRequestConfig> _configs = new(StringComparer.Ordinal);
 
-    public void Dispose() => _demoInvoker.Dispose();
+    public void Dispose()
+    {
+        _demoInvoker.Dispose();
+        _guardInvoker.Dispose();
+    }
 
     public async Task ForwardAsync(HttpContext context, GenerationRequest request)
     {
@@ -50,7 +57,7 @@ internal sealed partial class GenerationProxy(
 
         IClientFormatter formatter = request.Api.IsWorkersAi() ? WorkersAiFormatter.Instance : openAiFormatter;
         var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, logger);
-        var transformer = new GenerationTransformer(upstream, call, responder.RespondAsync);
+        var transformer = new GenerationTransformer(upstream, call, translated: !responder.Native, responder.RespondAsync);
         var config = _configs.GetOrAdd(upstream.Name, _ => clusterConfig is { ActivityTimeout: not null }
             ? clusterConfig
             : (clusterConfig ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = upstream.Options.ResponseTimeout });
@@ -68,9 +75,9 @@ internal sealed partial class GenerationProxy(
 
     private (string Prefix, HttpMessageInvoker Invoker, ForwarderRequestConfig? Config) ResolveDestination(Upstream upstream)
     {
-        if (upstream.Options.Kind == UpstreamKind.Demo)
+        if (upstream.Options.Kind.IsInProcess())
         {
-            return (DemoPrefix, _demoInvoker, null);
+            return (InProcessPrefix, upstream.Options.Kind == UpstreamKind.Demo ? _demoInvoker : _guardInvoker, null);
         }
         if (!proxyState.TryGetCluster(upstream.ClusterId, out var cluster) || cluster.Model.HttpClient is not { } client)
         {

@@ -22,7 +22,7 @@ internal sealed partial class GenerationResponder(
     private readonly bool _workersAi = request.Api.IsWorkersAi();
 
     // The upstream's own JSON is relayed unchanged when the client speaks the same protocol.
-    private bool Native => _workersAi == (upstream.Protocol.Kind == UpstreamKind.WorkersAi);
+    public bool Native => _workersAi == (upstream.Protocol.Kind == UpstreamKind.WorkersAi);
 
     public async Task RespondAsync(HttpContext context, HttpResponseMessage response)
     {

@@ -1,16 +1,20 @@
 using System.Net.Http.Headers;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
-using HeaderNames = Microsoft.Net.Http.Headers.HeaderNames;
 using Yarp.ReverseProxy.Forwarder;
+using HeaderNames = Microsoft.Net.Http.Headers.HeaderNames;
 
 namespace Gateway.Proxy;
 
 /// <summary>Per-request YARP transformer: points the request at the upstream's API path with the gateway's own
 /// credentials, and hands the upstream response to the <see cref="GenerationResponder"/> instead of copying it.</summary>
 internal sealed class GenerationTransformer(
-    Upstream upstream, UpstreamRequest call, Func<HttpContext, HttpResponseMessage, Task> respond) : HttpTransformer
+    Upstream upstream, UpstreamRequest call, bool translated, Func<HttpContext, HttpResponseMessage, Task> respond) : HttpTransformer
 {
+    // A translated request reaches a server of another protocol: the client SDK's own headers (x-stainless-*, api-version,
+    // ...) mean nothing there, so only tracing and correlation headers go along.
+    private static readonly string[] TranslatedHeaders = ["traceparent", "tracestate", "baggage", "X-Request-Id"];
+
     // Client credentials and cookies never reach the upstream; compression is refused so the gateway can read bodies.
     private static readonly string[] StrippedHeaders =
     [
@@ -24,6 +28,16 @@ internal sealed class GenerationTransformer(
     public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
         await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        if (translated)
+        {
+            foreach (var header in proxyRequest.Headers.ToList())
+            {
+                if (!TranslatedHeaders.Contains(header.Key, StringComparer.OrdinalIgnoreCase))
+                {
+                    proxyRequest.Headers.Remove(header.Key);
+                }
+            }
+        }
         foreach (var name in StrippedHeaders)
         {
             proxyRequest.Headers.Remove(name);

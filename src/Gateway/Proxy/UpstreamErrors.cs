@@ -28,6 +28,8 @@ internal static class UpstreamErrors
                 new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' rejected the gateway's credentials (HTTP {code})."),
             HttpStatusCode.NotFound =>
                 new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' has no such route or model (HTTP 404)."),
+            HttpStatusCode.ServiceUnavailable =>
+                new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable, $"Upstream '{upstream.Name}' is unavailable{(message is null ? "." : $": {message}")}"),
             HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout =>
                 new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout, $"Upstream '{upstream.Name}' timed out (HTTP {code})."),
             _ => new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' failed (HTTP {code}){(message is null ? "." : $": {message}")}"),

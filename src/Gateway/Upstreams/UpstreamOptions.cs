@@ -11,6 +11,15 @@ public enum UpstreamKind
 
     /// <summary>The built-in demo backend (OpenAI-compatible, in process); needs no cluster.</summary>
     Demo,
+
+    /// <summary>The configured guard engine serving Llama Guard models itself (in process); needs no cluster.</summary>
+    Guard,
+}
+
+internal static class UpstreamKindExtensions
+{
+    /// <summary>Whether the upstream runs inside the gateway (no cluster, no socket).</summary>
+    public static bool IsInProcess(this UpstreamKind kind) => kind is UpstreamKind.Demo or UpstreamKind.Guard;
 }
 
 /// <summary>One generation backend (<c>Gateway:Upstreams:{name}</c>); its addresses live in a YARP cluster.</summary>

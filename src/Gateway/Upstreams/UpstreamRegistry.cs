@@ -38,7 +38,7 @@ public sealed class UpstreamRegistry
             IUpstreamProtocol protocol = options.Kind switch
             {
                 UpstreamKind.WorkersAi => new WorkersAiProtocol(),
-                UpstreamKind.Demo => new OpenAiProtocol(UpstreamKind.Demo),
+                UpstreamKind.Demo or UpstreamKind.Guard => new OpenAiProtocol(options.Kind),
                 _ => new OpenAiProtocol(),
             };
             var upstream = new Upstream(name, options, protocol);
@@ -46,7 +46,7 @@ public sealed class UpstreamRegistry
             {
                 errors.Add($"{where}: a WorkersAi upstream needs 'AccountId' (the Cloudflare account the gateway calls with).");
             }
-            if (options.Kind != UpstreamKind.Demo && !clusterExists(upstream.ClusterId))
+            if (!options.Kind.IsInProcess() && !clusterExists(upstream.ClusterId))
             {
                 errors.Add($"{where}: YARP cluster '{upstream.ClusterId}' is not configured; add ReverseProxy:Clusters:{upstream.ClusterId} with its destinations, or set 'Cluster'.");
             }

@@ -3,10 +3,10 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -121,7 +121,12 @@ public sealed class ScriptedUpstream : IAsyncDisposable
                 : new { index = 0, text = string.Concat(Words), logprobs = (object?)null, finish_reason = "stop" };
             await WriteJsonAsync(context, 200, new
             {
-                id = "up-1", @object = chat ? "chat.completion" : "text_completion", created = 1700000000, model, choices = new[] { choice }, usage,
+                id = "up-1",
+                @object = chat ? "chat.completion" : "text_completion",
+                created = 1700000000,
+                model,
+                choices = new[] { choice },
+                usage,
             });
             return;
         }
@@ -134,14 +139,23 @@ public sealed class ScriptedUpstream : IAsyncDisposable
                 : new { index = 0, text = last ? "" : Words[i], logprobs = (object?)null, finish_reason = last ? "stop" : null };
             await WriteEventAsync(context, JsonSerializer.Serialize(new
             {
-                id = "up-1", @object = chat ? "chat.completion.chunk" : "text_completion", created = 1700000000, model, choices = new[] { choice },
+                id = "up-1",
+                @object = chat ? "chat.completion.chunk" : "text_completion",
+                created = 1700000000,
+                model,
+                choices = new[] { choice },
             }));
         }
         if (includeUsage)
         {
             await WriteEventAsync(context, JsonSerializer.Serialize(new
             {
-                id = "up-1", @object = "chat.completion.chunk", created = 1700000000, model, choices = Array.Empty<object>(), usage,
+                id = "up-1",
+                @object = chat ? "chat.completion.chunk" : "text_completion",
+                created = 1700000000,
+                model,
+                choices = Array.Empty<object>(),
+                usage,
             }));
         }
         await WriteEventAsync(context, "[DONE]");

@@ -81,11 +81,8 @@ await runScenarios({
     const finishReasons = [];
     for await (const chunk of stream) {
       chunks++;
-      if (chunk.choices.length > 0) {
-        equal(chunk.object, 'text_completion', `chunk ${chunks} object`);
-      } else {
-        // The usage-only chunk. Not asserted: ScriptedUpstream labels it "chat.completion.chunk" even on
-        // /v1/completions, and an OpenAi upstream's chunks pass through; reported for inspection.
+      equal(chunk.object, 'text_completion', `chunk ${chunks} object`);
+      if (chunk.choices.length === 0) {
         usageChunkObject = chunk.object;
       }
       for (const choice of chunk.choices) {

@@ -1,0 +1,186 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Gateway.Formatting;
+using Gateway.Upstreams;
+
+namespace Gateway.Demo;
+
+/// <summary>What an in-process backend generated: the text in pieces (one per stream chunk), why it stopped, and usage.</summary>
+internal sealed record InProcessGeneration(IReadOnlyList<string> Pieces, string FinishReason, Usage? Usage);
+
+/// <summary>An OpenAI-compatible server that runs inside the gateway (<c>/v1/chat/completions</c>, <c>/v1/completions</c>,
+/// streamed or not). It is handed to YARP's forwarder as the upstream's <see cref="HttpMessageInvoker"/>, so in-process
+/// backends go through exactly the same translation, streaming and moderation path as remote ones.</summary>
+internal abstract class InProcessOpenAiHandler(TimeProvider time) : HttpMessageHandler
+{
+    /// <summary>Generates an answer for a parsed request body.</summary>
+    /// <exception cref="InProcessUpstreamException">The request cannot be answered; becomes an OpenAI error response.</exception>
+    protected abstract Task<InProcessGeneration> GenerateAsync(JsonElement request, bool chat, CancellationToken cancellationToken);
+
+    protected sealed override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var path = request.RequestUri?.AbsolutePath ?? "";
+        var chat = path.EndsWith("/v1/chat/completions", StringComparison.Ordinal);
+        if (request.Method != HttpMethod.Post || !(chat || path.EndsWith("/v1/completions", StringComparison.Ordinal)))
+        {
+            return Error(HttpStatusCode.NotFound, $"no route {request.Method} {path}");
+        }
+        var body = request.Content is null ? [] : await request.Content.ReadAsByteArrayAsync(cancellationToken);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            return Error(HttpStatusCode.BadRequest, "body is not JSON");
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            InProcessGeneration generation;
+            try
+            {
+                generation = await GenerateAsync(root, chat, cancellationToken);
+            }
+            catch (InProcessUpstreamException ex)
+            {
+                return Error(ex.Status, ex.Message);
+            }
+            var model = root.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "unknown";
+            var stream = root.TryGetProperty("stream", out var s) && s.ValueKind == JsonValueKind.True;
+            var includeUsage = root.TryGetProperty("stream_options", out var so) && so.ValueKind == JsonValueKind.Object
+                && so.TryGetProperty("include_usage", out var iu) && iu.ValueKind == JsonValueKind.True;
+            var id = "inproc-" + Guid.NewGuid().ToString("N")[..16];
+            var created = time.GetUtcNow().ToUnixTimeSeconds();
+            return stream
+                ? Stream(chat, id, created, model, generation, includeUsage)
+                : Json(HttpStatusCode.OK, Completion(chat, id, created, model, generation));
+        }
+    }
+
+    private static byte[] Completion(bool chat, string id, long created, string model, InProcessGeneration g) => JsonText.Bytes(w =>
+    {
+        WriteHeader(w, chat ? "chat.completion" : "text_completion", id, created, model);
+        w.WriteStartArray("choices");
+        w.WriteStartObject();
+        w.WriteNumber("index", 0);
+        var text = string.Concat(g.Pieces);
+        if (chat)
+        {
+            w.WriteStartObject("message");
+            w.WriteString("role", "assistant");
+            w.WriteString("content", text);
+            w.WriteEndObject();
+        }
+        else
+        {
+            w.WriteString("text", text);
+        }
+        w.WriteNull("logprobs");
+        w.WriteString("finish_reason", g.FinishReason);
+        w.WriteEndObject();
+        w.WriteEndArray();
+        if (g.Usage is { } usage)
+        {
+            JsonText.WriteUsage(w, usage);
+        }
+        w.WriteEndObject();
+    });
+
+    private static HttpResponseMessage Stream(bool chat, string id, long created, string model, InProcessGeneration g, bool includeUsage)
+    {
+        var objectName = chat ? "chat.completion.chunk" : "text_completion";
+        var sse = new StringBuilder();
+        for (var i = 0; i <= g.Pieces.Count; i++)
+        {
+            var last = i == g.Pieces.Count;
+            sse.Append("data: ").Append(JsonText.String(w =>
+            {
+                WriteHeader(w, objectName, id, created, model);
+                w.WriteStartArray("choices");
+                w.WriteStartObject();
+                w.WriteNumber("index", 0);
+                if (chat)
+                {
+                    w.WriteStartObject("delta");
+                    if (i == 0)
+                    {
+                        w.WriteString("role", "assistant");
+                    }
+                    if (!last)
+                    {
+                        w.WriteString("content", g.Pieces[i]);
+                    }
+                    w.WriteEndObject();
+                }
+                else
+                {
+                    w.WriteString("text", last ? "" : g.Pieces[i]);
+                }
+                w.WriteNull("logprobs");
+                if (last)
+                {
+                    w.WriteString("finish_reason", g.FinishReason);
+                }
+                else
+                {
+                    w.WriteNull("finish_reason");
+                }
+                w.WriteEndObject();
+                w.WriteEndArray();
+                w.WriteEndObject();
+            })).Append("\n\n");
+        }
+        if (includeUsage && g.Usage is { } usage)
+        {
+            sse.Append("data: ").Append(JsonText.String(w =>
+            {
+                WriteHeader(w, objectName, id, created, model);
+                w.WriteStartArray("choices");
+                w.WriteEndArray();
+                JsonText.WriteUsage(w, usage);
+                w.WriteEndObject();
+            })).Append("\n\n");
+        }
+        sse.Append("data: [DONE]\n\n");
+        var content = new ByteArrayContent(Encoding.UTF8.GetBytes(sse.ToString()));
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/event-stream");
+        return new HttpResponseMessage(HttpStatusCode.OK) { Content = content };
+    }
+
+    private static void WriteHeader(Utf8JsonWriter w, string objectName, string id, long created, string model)
+    {
+        w.WriteStartObject();
+        w.WriteString("id", id);
+        w.WriteString("object", objectName);
+        w.WriteNumber("created", created);
+        w.WriteString("model", model);
+    }
+
+    private static HttpResponseMessage Json(HttpStatusCode status, byte[] json)
+    {
+        var content = new ByteArrayContent(json);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        return new HttpResponseMessage(status) { Content = content };
+    }
+
+    private static HttpResponseMessage Error(HttpStatusCode status, string message) =>
+        Json(status, JsonText.Bytes(w =>
+        {
+            w.WriteStartObject();
+            w.WriteStartObject("error");
+            w.WriteString("message", message);
+            w.WriteString("type", (int)status < 500 ? "invalid_request_error" : "api_error");
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }));
+}
+
+/// <summary>An in-process backend refuses a request with an HTTP status and a message.</summary>
+internal sealed class InProcessUpstreamException(HttpStatusCode status, string message) : Exception(message)
+{
+    public HttpStatusCode Status { get; } = status;
+}

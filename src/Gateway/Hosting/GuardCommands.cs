@@ -1,0 +1,132 @@
+using System.CommandLine;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Gateway.Guarding;
+using Guard.Conversations;
+using Guard.Engines;
+using Guard.Prompts;
+using Guard.Tokenizers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Gateway.Hosting;
+
+/// <summary>Operator verbs for the guard: <c>tokenize</c>, <c>render</c> and <c>classify</c>.</summary>
+internal static class GuardCommands
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static IEnumerable<Command> Create()
+    {
+        yield return Tokenize();
+        yield return Render();
+        yield return Classify();
+    }
+
+    private static Command Tokenize()
+    {
+        var modelDir = new Option<string>("--model-dir") { Description = "Model directory holding tokenizer.json or tokenizer.model.", Required = true };
+        var text = new Option<string?>("--text") { Description = "Text to tokenize (default: standard input)." };
+        var bos = new Option<bool>("--bos") { Description = "Prepend the beginning-of-sequence token." };
+        var command = new Command("tokenize", "Print the token ids of a text for a model directory's tokenizer.") { modelDir, text, bos };
+        command.SetAction(result => Run(() =>
+        {
+            var tokenizer = TokenizerLoader.Load(result.GetValue(modelDir)!);
+            var input = result.GetValue(text) ?? Console.In.ReadToEnd();
+            var ids = tokenizer.Encode(input, result.GetValue(bos));
+            Console.WriteLine(JsonSerializer.Serialize(new { family = tokenizer.Family, count = ids.Length, ids }, Json));
+        }));
+        return command;
+    }
+
+    private static Command Render()
+    {
+        var family = new Option<GuardFamily>("--family") { Description = "LlamaGuard1, LlamaGuard2 or LlamaGuard3.", DefaultValueFactory = _ => GuardFamily.LlamaGuard1 };
+        var conversation = ConversationOption();
+        var prompt = new Option<string?>("--prompt") { Description = "A user prompt to classify (instead of --conversation)." };
+        var response = new Option<string?>("--response") { Description = "An assistant response to classify after --prompt." };
+        var command = new Command("render", "Print the exact Llama Guard prompt for a conversation.") { family, conversation, prompt, response };
+        command.SetAction(result => Run(() =>
+        {
+            var renderer = new LlamaGuardPromptRenderer(result.GetValue(family));
+            var turns = ReadConversation(result.GetValue(conversation), result.GetValue(prompt), result.GetValue(response));
+            Console.Write(renderer.Render(turns).Full);
+        }));
+        return command;
+    }
+
+    private static Command Classify()
+    {
+        var conversation = ConversationOption();
+        var prompt = new Option<string?>("--prompt") { Description = "A user prompt to classify (instead of --conversation)." };
+        var response = new Option<string?>("--response") { Description = "An assistant response to classify after --prompt." };
+        var config = new Option<string?>("--config") { Description = "Extra JSON configuration with the Guard section." };
+        var command = new Command("classify", "Classify a text or a conversation with the configured guard engine.") { conversation, prompt, response, config };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (result, cancellationToken) => await RunAsync(async () =>
+        {
+            var hostArgs = new List<string>(result.UnmatchedTokens);
+            if (result.GetValue(config) is { } c)
+            {
+                hostArgs.AddRange(["--config", c]);
+            }
+            var builder = GatewayHost.CreateBuilder([.. hostArgs]);
+            await using var services = builder.Services.BuildServiceProvider();
+            var engine = services.GetRequiredService<GuardEngineProvider>().Engine
+                ?? throw new InvalidOperationException("No guard engine is configured; set Guard:Engine (see docs/guard.md).");
+            var turns = ReadConversation(result.GetValue(conversation), result.GetValue(prompt), result.GetValue(response));
+            var verdict = await engine.ClassifyAsync(turns, cancellationToken);
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                status = verdict.Status.ToString().ToLowerInvariant(),
+                categories = verdict.Categories.Select(k => new { code = k.Code, name = k.Name }),
+                unknown_codes = verdict.UnknownCodes,
+                unsafe_probability = verdict.UnsafeProbability,
+                truncated = verdict.Truncated,
+                engine = verdict.Engine,
+                model = verdict.Model,
+                latency_ms = verdict.Latency.TotalMilliseconds,
+                raw_output = verdict.RawOutput,
+            }, Json));
+        }));
+        return command;
+    }
+
+    private static Option<string?> ConversationOption() =>
+        new("--conversation") { Description = "JSON file: an array of {role, content} messages (or {\"messages\": [...]})." };
+
+    private static GuardConversation ReadConversation(string? file, string? prompt, string? response)
+    {
+        if (file is null)
+        {
+            return prompt is null
+                ? throw new ArgumentException("Give --conversation FILE or --prompt TEXT.")
+                : response is null ? GuardConversation.ForPrompt(prompt) : GuardConversation.ForResponse(prompt, response);
+        }
+        using var doc = JsonDocument.Parse(File.ReadAllText(file));
+        var array = doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("messages", out var m) ? m : doc.RootElement;
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw new ArgumentException($"{file}: expected an array of messages or an object with 'messages'.");
+        }
+        var messages = array.EnumerateArray().Select((e, i) => new GuardChatMessage(
+            e.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : throw new ArgumentException($"{file}: messages[{i}].role is missing."),
+            e.TryGetProperty("content", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() : null)).ToList();
+        return GuardConversation.FromMessages(messages);
+    }
+
+    private static int Run(Action action) => RunAsync(() => { action(); return Task.CompletedTask; }).GetAwaiter().GetResult();
+
+    private static async Task<int> RunAsync(Func<Task> action)
+    {
+        try
+        {
+            await action();
+            return 0;
+        }
+        catch (Exception ex) when (ex is ArgumentException or IOException or JsonException or InvalidOperationException or TokenizerLoadException or GuardEngineException or UnauthorizedAccessException)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 1;
+        }
+    }
+}
