@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Gateway.Generation;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Primitives;
 
 namespace Gateway.Errors;
 
@@ -57,13 +58,15 @@ internal static class ErrorWriter
             return;
         }
         var body = Serialize(error, workersAi);
+        // Routing's 405 lists the route's methods in Allow; keep it across Clear.
+        var allow = context.Response.Headers.Allow;
         context.Response.Clear();
         context.Response.StatusCode = (int)ErrorCatalog.Status(error, workersAi);
         context.Response.ContentType = "application/json";
         context.Response.ContentLength = body.Length;
         if (error.Kind == ApiErrorKind.MethodNotAllowed)
         {
-            context.Response.Headers.Allow = "POST";
+            context.Response.Headers.Allow = StringValues.IsNullOrEmpty(allow) ? "POST" : allow;
         }
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }

@@ -16,10 +16,11 @@ public static class GenerationEndpoints
     /// <summary>Maps <c>/ai/run/{model}</c>, <c>/client/v4/accounts/{account_id}/ai/run/{model}</c> and <c>/v1/*</c>.</summary>
     public static IEndpointRouteBuilder MapGeneration(this IEndpointRouteBuilder endpoints)
     {
-        // Model ids contain '@' and '/', hence the catch-all parameters.
-        endpoints.MapPost("/ai/run/{**model}", (HttpContext context, string model) =>
+        // Model ids contain '@' and '/', hence the catch-all parameters. They also match an empty model ("/ai/run"),
+        // which the handler reports in the surface's envelope rather than as a bare binding failure.
+        endpoints.MapPost("/ai/run/{**model}", (HttpContext context, string? model) =>
             Handler(context).HandleAsync(context, ClientApi.WorkersAiShort, model));
-        endpoints.MapPost("/client/v4/accounts/{account_id}/ai/run/{**model}", (HttpContext context, string account_id, string model) =>
+        endpoints.MapPost("/client/v4/accounts/{account_id}/ai/run/{**model}", (HttpContext context, string account_id, string? model) =>
             Handler(context).HandleAsync(context, ClientApi.WorkersAiRest, model, account_id));
         endpoints.MapPost("/v1/chat/completions", (HttpContext context) =>
             Handler(context).HandleAsync(context, ClientApi.OpenAiChat));

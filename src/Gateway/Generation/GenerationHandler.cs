@@ -27,6 +27,11 @@ internal sealed partial class GenerationHandler(
             try
             {
                 var modelId = workersAi ? Uri.UnescapeDataString(routeModel ?? "") : OpenAiRequestParser.ReadModelId(document);
+                if (modelId.Length == 0)
+                {
+                    throw new ApiException(new ApiError(HttpStatusCode.NotFound, ApiErrorKind.ModelNotFound,
+                        "The path names no model; use .../ai/run/{model} (GET /v1/models lists them)."));
+                }
                 if (!catalog.TryGet(modelId, out var model))
                 {
                     throw new ApiException(new ApiError(HttpStatusCode.NotFound, ApiErrorKind.ModelNotFound,
@@ -55,9 +60,16 @@ internal sealed partial class GenerationHandler(
         }
         catch (BadHttpRequestException ex)
         {
-            var error = ex.StatusCode == StatusCodes.Status413PayloadTooLarge
-                ? new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge, "Request is too large.")
-                : new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson, "The request body could not be read.");
+            // Kestrel's framing errors (bad chunk, body cut short, data too slow); their messages never echo content.
+            var error = ex.StatusCode switch
+            {
+                StatusCodes.Status413PayloadTooLarge =>
+                    new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge, "Request is too large."),
+                StatusCodes.Status408RequestTimeout =>
+                    new ApiError(HttpStatusCode.RequestTimeout, ApiErrorKind.InvalidRequest, $"The request body did not arrive in time: {ex.Message}"),
+                _ => new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson, $"The request body could not be read: {ex.Message}"),
+            };
+            LogRejected(logger, (int)ErrorCatalog.Status(error, workersAi), error.Kind);
             await ErrorWriter.WriteResponseAsync(context, error, workersAi);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)

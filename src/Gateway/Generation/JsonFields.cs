@@ -24,7 +24,11 @@ internal static class JsonFields
     public static ApiException TypeError(string name, string expected, JsonElement value) =>
         ApiError.InvalidException($"'{name}' must be {expected}, got {Describe(value.ValueKind)}", name);
 
-    public static bool? Bool(JsonElement obj, string name)
+    /// <param name="obj">The object holding the field.</param>
+    /// <param name="name">The field's name in <paramref name="obj"/>.</param>
+    /// <param name="path">The field's full path in the body (for example <c>stream_options.include_usage</c>) when
+    /// <paramref name="obj"/> is nested; errors name it.</param>
+    public static bool? Bool(JsonElement obj, string name, string? path = null)
     {
         if (Get(obj, name) is not { } v)
         {
@@ -34,17 +38,20 @@ internal static class JsonFields
         {
             JsonValueKind.True => true,
             JsonValueKind.False => false,
-            _ => throw TypeError(name, "a boolean", v),
+            _ => throw TypeError(path ?? name, "a boolean", v),
         };
     }
 
-    public static string? String(JsonElement obj, string name)
+    /// <param name="obj">The object holding the field.</param>
+    /// <param name="name">The field's name in <paramref name="obj"/>.</param>
+    /// <param name="path">The field's full path in the body when <paramref name="obj"/> is nested; errors name it.</param>
+    public static string? String(JsonElement obj, string name, string? path = null)
     {
         if (Get(obj, name) is not { } v)
         {
             return null;
         }
-        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw TypeError(name, "a string", v);
+        return v.ValueKind == JsonValueKind.String ? v.GetString() : throw TypeError(path ?? name, "a string", v);
     }
 
     public static double? Number(JsonElement obj, string name, (double Min, double Max) range)

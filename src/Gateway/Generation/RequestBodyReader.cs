@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Unicode;
 using Gateway.Errors;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 
 namespace Gateway.Generation;
@@ -11,18 +12,40 @@ namespace Gateway.Generation;
 /// <summary>Reads a JSON request body under a size limit and checks its media type, encoding and syntax.</summary>
 internal static class RequestBodyReader
 {
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+    // Duplicate keys are rejected: the gateway and the upstream could otherwise read different values of the same
+    // field (a moderation bypass when the body is forwarded byte for byte).
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64, AllowDuplicateProperties = false };
+
+    /// <summary>Longest time spent discarding a too-large body.</summary>
+    private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
 
     /// <summary>Reads and parses the body; every failure is an <see cref="ApiException"/> with a 4xx.</summary>
     public static async ValueTask<(byte[] Body, JsonDocument Document)> ReadJsonAsync(
         HttpRequest request, long maxBytes, bool allowFormContentType, CancellationToken cancellationToken)
     {
         CheckContentType(request.ContentType, allowFormContentType);
+        // A server that answers 413 and closes while the client is still uploading makes most clients fail with a
+        // broken pipe or reset instead of reading the 413. So the gateway enforces the limit itself and lets Kestrel
+        // accept up to DrainLimit on this request, so that a moderately too-large body is read and discarded first.
+        var drainLimit = maxBytes + Math.Max(maxBytes, 1024 * 1024);
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelLimit)
+        {
+            kestrelLimit.MaxRequestBodySize = drainLimit;
+        }
         if (request.ContentLength > maxBytes)
         {
+            if (request.ContentLength <= drainLimit)
+            {
+                await DrainAsync(request.Body, cancellationToken);
+            }
             throw TooLarge(maxBytes);
         }
         var body = await ReadLimitedAsync(request.Body, maxBytes, cancellationToken);
+        if (body.AsSpan().StartsWith("\uFEFF"u8))
+        {
+            // RFC 8259 lets parsers ignore a byte order mark; forward the body without it.
+            body = body[3..];
+        }
         if (body.Length == 0)
         {
             throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson,
@@ -35,6 +58,11 @@ internal static class RequestBodyReader
         }
         try
         {
+            if (HasUnpairedSurrogate(body))
+            {
+                throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson,
+                    "Request body is not valid JSON text: a string contains an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)."));
+            }
             var document = JsonDocument.Parse(body, DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
@@ -50,6 +78,32 @@ internal static class RequestBodyReader
             throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson,
                 $"Request body is not valid JSON: {ex.Message}"));
         }
+    }
+
+    /// <summary>Whether an escaped string or property name decodes to invalid UTF-16 (a lone <c>\uD800</c>-style escape).
+    /// JSON's grammar allows such escapes, but reading the string would fail later, deep in validation or moderation.</summary>
+    private static bool HasUnpairedSurrogate(ReadOnlySpan<byte> json)
+    {
+        if (json.IndexOf("\\u"u8) < 0)
+        {
+            return false;
+        }
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = DocumentOptions.MaxDepth });
+        while (reader.Read())
+        {
+            if (reader.TokenType is (JsonTokenType.String or JsonTokenType.PropertyName) && reader.ValueIsEscaped)
+            {
+                try
+                {
+                    _ = reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     private static void CheckContentType(string? contentType, bool allowForm)
@@ -71,11 +125,13 @@ internal static class RequestBodyReader
         {
             throw Unsupported(contentType);
         }
-        if (media.Charset.HasValue && !media.Charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
-            && !media.Charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
+        // The charset may be a quoted string (charset="utf-8").
+        var charset = HeaderUtilities.RemoveQuotes(media.Charset);
+        if (charset.HasValue && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
+            && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
         {
             throw new ApiException(new ApiError(HttpStatusCode.UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
-                $"Unsupported charset '{media.Charset}'; JSON bodies must be UTF-8."));
+                $"Unsupported charset '{charset}'; JSON bodies must be UTF-8."));
         }
     }
 
@@ -86,6 +142,30 @@ internal static class RequestBodyReader
     private static ApiException TooLarge(long maxBytes) =>
         new(new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge,
             $"Request is too large: the body limit is {maxBytes} bytes."));
+
+    /// <summary>Reads and discards the rest of a too-large body (see <see cref="ReadJsonAsync"/>); stops quietly past
+    /// Kestrel's limit for the request, after <see cref="DrainTime"/>, or when the client goes away, and the
+    /// connection then closes after the 413.</summary>
+    private static async Task DrainAsync(Stream body, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(DrainTime);
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        try
+        {
+            while (await body.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+        }
+        catch (Exception ex) when (ex is BadHttpRequestException or OperationCanceledException or IOException)
+        {
+            // Too much, too slow or gone: the 413 is still answered.
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
 
     private static async ValueTask<byte[]> ReadLimitedAsync(Stream body, long maxBytes, CancellationToken cancellationToken)
     {
@@ -118,6 +198,7 @@ internal static class RequestBodyReader
                 length += read;
                 if (length > maxBytes)
                 {
+                    await DrainAsync(body, cancellationToken);
                     throw TooLarge(maxBytes);
                 }
             }

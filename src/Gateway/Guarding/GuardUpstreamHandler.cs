@@ -17,7 +17,9 @@ internal sealed class GuardUpstreamHandler(GuardEngineProvider provider, TimePro
     {
         var engine = provider.Engine
             ?? throw new InProcessUpstreamException(HttpStatusCode.ServiceUnavailable, "no guard engine is configured; set Guard:Engine");
-        var maxTokens = request.TryGetProperty("max_tokens", out var mt) && mt.TryGetInt32(out var n) ? Math.Clamp(n, 1, 256) : 24;
+        // OpenAI clients may send max_completion_tokens instead, or null (the gateway validated both); Workers AI always
+        // sends a max_tokens number.
+        var maxTokens = TokenLimit(request, "max_completion_tokens") ?? TokenLimit(request, "max_tokens") ?? 24;
         try
         {
             if (chat)
@@ -26,7 +28,7 @@ internal sealed class GuardUpstreamHandler(GuardEngineProvider provider, TimePro
                 var verdict = await engine.ClassifyAsync(conversation, cancellationToken);
                 return new InProcessGeneration([verdict.RawOutput], "stop", null);
             }
-            var prompt = request.TryGetProperty("prompt", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
+            var prompt = ReadPrompt(request);
             var completion = await engine.CompleteAsync(prompt, maxTokens, cancellationToken);
             var usage = completion is { PromptTokens: { } pt, CompletionTokens: { } ct } ? new Usage(pt, ct, pt + ct) : null;
             return new InProcessGeneration([completion.Text], "stop", usage);
@@ -41,6 +43,23 @@ internal sealed class GuardUpstreamHandler(GuardEngineProvider provider, TimePro
         }
     }
 
+    private static int? TokenLimit(JsonElement request, string name) =>
+        request.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? Math.Clamp(n, 1, 256) : null;
+
+    /// <summary>The completion prompt: a string, or the one-string array the OpenAI surface also accepts.</summary>
+    private static string ReadPrompt(JsonElement request)
+    {
+        if (!request.TryGetProperty("prompt", out var p))
+        {
+            return "";
+        }
+        if (p.ValueKind == JsonValueKind.Array && p.GetArrayLength() == 1)
+        {
+            p = p[0];
+        }
+        return p.ValueKind == JsonValueKind.String ? p.GetString()! : "";
+    }
+
     private static List<GuardChatMessage> ReadMessages(JsonElement request)
     {
         var list = new List<GuardChatMessage>();
@@ -48,14 +67,22 @@ internal sealed class GuardUpstreamHandler(GuardEngineProvider provider, TimePro
         {
             return list;
         }
+        var i = 0;
         foreach (var m in messages.EnumerateArray())
         {
             var role = m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "user";
             var calls = new List<GuardToolCall>();
             if (m.TryGetProperty("tool_calls", out var tc) && tc.ValueKind == JsonValueKind.Array)
             {
+                var j = 0;
                 foreach (var call in tc.EnumerateArray())
                 {
+                    // Never skip a call: what is not judged would pass unchecked.
+                    if (call.ValueKind != JsonValueKind.Object)
+                    {
+                        throw new InProcessUpstreamException(HttpStatusCode.BadRequest, $"'messages[{i}].tool_calls[{j}]' must be an object.");
+                    }
+                    j++;
                     var fn = call.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f : call;
                     var name = fn.TryGetProperty("name", out var nm) && nm.ValueKind == JsonValueKind.String ? nm.GetString()! : "";
                     var args = fn.TryGetProperty("arguments", out var a) ? (a.ValueKind == JsonValueKind.String ? a.GetString() : a.GetRawText()) : null;
@@ -63,6 +90,7 @@ internal sealed class GuardUpstreamHandler(GuardEngineProvider provider, TimePro
                 }
             }
             list.Add(new GuardChatMessage(role, m.TryGetProperty("content", out var c) ? Text(c) : null) { ToolCalls = calls.Count > 0 ? calls : null });
+            i++;
         }
         return list;
     }

@@ -53,7 +53,7 @@ internal static class OpenAiRequestParser
             {
                 throw ApiError.InvalidException("'stream_options' is only allowed when 'stream' is true.", "stream_options");
             }
-            includeUsage = JsonFields.Bool(so, "include_usage") ?? false;
+            includeUsage = JsonFields.Bool(so, "include_usage", "stream_options.include_usage") ?? false;
         }
         var maxTokens = JsonFields.Integer(root, "max_completion_tokens", (1, model.MaxTokensLimit))
             ?? JsonFields.Integer(root, "max_tokens", (1, model.MaxTokensLimit));
@@ -94,8 +94,8 @@ internal static class OpenAiRequestParser
                 TopK = (int?)JsonFields.Integer(root, "top_k", ranges.TopK),
                 Seed = JsonFields.Integer(root, "seed", (long.MinValue, long.MaxValue)),
                 RepetitionPenalty = JsonFields.Number(root, "repetition_penalty", ranges.RepetitionPenalty),
-                FrequencyPenalty = JsonFields.Number(root, "frequency_penalty", (-2, 2)),
-                PresencePenalty = JsonFields.Number(root, "presence_penalty", (-2, 2)),
+                FrequencyPenalty = JsonFields.Number(root, "frequency_penalty", Narrow((-2, 2), ranges.FrequencyPenalty)),
+                PresencePenalty = JsonFields.Number(root, "presence_penalty", Narrow((-2, 2), ranges.PresencePenalty)),
             },
             Tools = tools,
             ToolChoice = JsonFields.Get(root, "tool_choice"),
@@ -184,7 +184,7 @@ internal static class OpenAiRequestParser
         foreach (var part in value.EnumerateArray())
         {
             var where = $"{at}.content[{j++}]";
-            var type = part.ValueKind == JsonValueKind.Object ? JsonFields.String(part, "type") : null;
+            var type = part.ValueKind == JsonValueKind.Object ? JsonFields.String(part, "type", $"{where}.type") : null;
             if (type != "text")
             {
                 throw ApiError.InvalidException($"'{where}' must be a text part ({{\"type\":\"text\",\"text\":...}}); other part types are not supported.", where);
@@ -193,7 +193,7 @@ internal static class OpenAiRequestParser
             {
                 text.Append('\n');
             }
-            text.Append(JsonFields.String(part, "text") ?? throw ApiError.InvalidException($"'{where}.text' is required.", $"{where}.text"));
+            text.Append(JsonFields.String(part, "text", $"{where}.text") ?? throw ApiError.InvalidException($"'{where}.text' is required.", $"{where}.text"));
         }
         return text.ToString();
     }

@@ -82,7 +82,7 @@ internal static class WorkersAiRequestParser
         var responseFormat = JsonFields.OfKind(root, "response_format", JsonValueKind.Object);
         if (responseFormat is { } rf)
         {
-            var type = JsonFields.String(rf, "type");
+            var type = JsonFields.String(rf, "type", "response_format.type");
             if (type is not null and not "json_object" and not "json_schema")
             {
                 throw ApiError.InvalidException($"'response_format.type' must be 'json_object' or 'json_schema', got '{type}'.", "response_format.type");
@@ -172,7 +172,7 @@ internal static class WorkersAiRequestParser
             {
                 throw JsonFields.TypeError(where, "an object", fn);
             }
-            if (string.IsNullOrEmpty(JsonFields.String(fn, "name")))
+            if (string.IsNullOrEmpty(JsonFields.String(fn, "name", $"{where}.name")))
             {
                 throw ApiError.InvalidException($"'{where}.name' is required.", $"{where}.name");
             }
@@ -193,7 +193,7 @@ internal static class WorkersAiRequestParser
             {
                 throw JsonFields.TypeError(at, "an object with 'name' and 'code'", fn);
             }
-            if (JsonFields.String(fn, "name") is null || JsonFields.String(fn, "code") is null)
+            if (JsonFields.String(fn, "name", $"{at}.name") is null || JsonFields.String(fn, "code", $"{at}.code") is null)
             {
                 throw ApiError.InvalidException($"'{at}' requires 'name' and 'code' strings.", at);
             }
