@@ -224,7 +224,11 @@ public static class BadInputCases
         void Add(string name, Surface surface, string body, string model = Llama2, string? path = null, string? contentType = "application/json", bool limited = false) =>
             rows.Add(new BadInputCase(name, surface, Fault.Invalid, "")
             {
-                Body = Utf8(body), Model = model, PathOverride = path, ContentType = contentType, Limited = limited,
+                Body = Utf8(body),
+                Model = model,
+                PathOverride = path,
+                ContentType = contentType,
+                Limited = limited,
             });
 
         const string prompt = """{"prompt":"hi"}""";

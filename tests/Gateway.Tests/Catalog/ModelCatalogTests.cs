@@ -80,8 +80,13 @@ public sealed class ModelCatalogTests
     {
         var model = Build(("@cf/x/y", new ModelOptions
         {
-            ContextTokens = 4096, MaxPromptChars = 1000, Lora = true, Tools = true, Beta = true,
-            Deprecated = new DateOnly(2025, 10, 1), UpstreamModel = "served/y",
+            ContextTokens = 4096,
+            MaxPromptChars = 1000,
+            Lora = true,
+            Tools = true,
+            Beta = true,
+            Deprecated = new DateOnly(2025, 10, 1),
+            UpstreamModel = "served/y",
         })).Models[0];
 
         Assert.Equal(4096, model.ContextTokens);

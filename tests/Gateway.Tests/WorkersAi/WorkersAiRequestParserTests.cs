@@ -37,7 +37,13 @@ public sealed class WorkersAiRequestParserTests
         Assert.Equal("client-account", request.AccountId);
         Assert.Equal(new SamplingParameters
         {
-            Temperature = 0.5, TopP = 0.25, TopK = 3, Seed = 9_999_999_999, RepetitionPenalty = 1.5, FrequencyPenalty = -2, PresencePenalty = 2,
+            Temperature = 0.5,
+            TopP = 0.25,
+            TopK = 3,
+            Seed = 9_999_999_999,
+            RepetitionPenalty = 1.5,
+            FrequencyPenalty = -2,
+            PresencePenalty = 2,
         }, request.Sampling);
         Assert.Equal("json_object", request.ResponseFormat!.Value.GetProperty("type").GetString());
     }
