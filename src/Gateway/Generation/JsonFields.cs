@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Gateway.Catalog;
 using Gateway.Errors;
 
 namespace Gateway.Generation;
@@ -108,6 +109,39 @@ internal static class JsonFields
         {
             throw ApiError.InvalidException(
                 string.Create(CultureInfo.InvariantCulture, $"'{name}' must be between {range.Min} and {range.Max}, got {value}"), name);
+        }
+    }
+
+    /// <summary>Reads a non-empty <c>messages</c> array; <paramref name="readOne"/> reads one object (given its path),
+    /// and every content is checked against the model's length limit.</summary>
+    public static List<ChatMessage> Messages(ModelInfo model, JsonElement array, string objectDescription, Func<JsonElement, string, ChatMessage> readOne)
+    {
+        if (array.GetArrayLength() == 0)
+        {
+            throw ApiError.InvalidException("'messages' must contain at least one message.", "messages");
+        }
+        var list = new List<ChatMessage>(array.GetArrayLength());
+        var i = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            var at = $"messages[{i++}]";
+            if (item.ValueKind != JsonValueKind.Object)
+            {
+                throw TypeError(at, objectDescription, item);
+            }
+            var message = readOne(item, at);
+            CheckLength(model, message.Content, $"{at}.content");
+            list.Add(message);
+        }
+        return list;
+    }
+
+    /// <summary>Rejects text longer than the model's <c>MaxPromptChars</c>.</summary>
+    public static void CheckLength(ModelInfo model, string text, string field)
+    {
+        if (model.MaxPromptChars is { } max && text.Length > max)
+        {
+            throw ApiError.InvalidException($"'{field}' is {text.Length} characters; {model.Id} accepts at most {max}.", field);
         }
     }
 }

@@ -125,40 +125,25 @@ internal static class OpenAiRequestParser
         {
             throw ApiError.InvalidException("'prompt' must not be empty.", "prompt");
         }
-        CheckLength(model, text, "prompt");
+        JsonFields.CheckLength(model, text, "prompt");
         return text;
     }
 
-    private static List<ChatMessage> ParseMessages(ModelInfo model, JsonElement array)
-    {
-        if (array.GetArrayLength() == 0)
+    private static List<ChatMessage> ParseMessages(ModelInfo model, JsonElement array) =>
+        JsonFields.Messages(model, array, "an object", (item, at) =>
         {
-            throw ApiError.InvalidException("'messages' must contain at least one message.", "messages");
-        }
-        var list = new List<ChatMessage>(array.GetArrayLength());
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            var at = $"messages[{i++}]";
-            if (item.ValueKind != JsonValueKind.Object)
-            {
-                throw JsonFields.TypeError(at, "an object", item);
-            }
-            var role = JsonFields.Get(item, "role") is { } r && r.ValueKind == JsonValueKind.String
-                ? r.GetString()!
-                : throw ApiError.InvalidException($"'{at}.role' is required and must be a string.", $"{at}.role");
-            if (!Roles.Contains(role))
-            {
-                throw ApiError.InvalidException(
-                    $"Invalid value: '{role}'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
-                    $"{at}.role");
-            }
-            var content = ReadContent(item, at, role);
-            CheckLength(model, content, $"{at}.content");
-            list.Add(new ChatMessage(role, content));
-        }
-        return list;
-    }
+                var role = JsonFields.Get(item, "role") is { } r && r.ValueKind == JsonValueKind.String
+                    ? r.GetString()!
+                    : throw ApiError.InvalidException($"'{at}.role' is required and must be a string.", $"{at}.role");
+                if (!Roles.Contains(role))
+                {
+                    throw ApiError.InvalidException(
+                        $"Invalid value: '{role}'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
+                        $"{at}.role");
+                }
+                var content = ReadContent(item, at, role);
+            return new ChatMessage(role, content);
+        });
 
     private static string ReadContent(JsonElement message, string at, string role)
     {
@@ -198,11 +183,4 @@ internal static class OpenAiRequestParser
         return text.ToString();
     }
 
-    private static void CheckLength(ModelInfo model, string text, string field)
-    {
-        if (model.MaxPromptChars is { } max && text.Length > max)
-        {
-            throw ApiError.InvalidException($"'{field}' is {text.Length} characters; {model.Id} accepts at most {max}.", field);
-        }
-    }
 }

@@ -205,12 +205,8 @@ internal sealed class OpenAiProtocol(UpstreamKind kind = UpstreamKind.OpenAi) : 
             {
                 return new StreamDelta { Done = true, NativeData = data };
             }
-            using var doc = ProtocolJson.ParseEvent(data);
+            using var doc = ProtocolJson.ParseEvent(data, "OpenAI-compatible");
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new UpstreamProtocolException("OpenAI-compatible stream event is not a JSON object");
-            }
             if (root.TryGetProperty("error", out _))
             {
                 throw new UpstreamProtocolException("OpenAI-compatible upstream reported an error mid-stream");

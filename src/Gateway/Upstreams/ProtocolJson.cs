@@ -5,16 +5,24 @@ namespace Gateway.Upstreams;
 /// <summary>Lenient reads of upstream JSON shared by the protocol readers.</summary>
 internal static class ProtocolJson
 {
-    public static JsonDocument ParseEvent(string data)
+    /// <summary>Parses a stream event's data, which must be a JSON object.</summary>
+    public static JsonDocument ParseEvent(string data, string protocol)
     {
+        JsonDocument doc;
         try
         {
-            return JsonDocument.Parse(data);
+            doc = JsonDocument.Parse(data);
         }
         catch (JsonException ex)
         {
-            throw new UpstreamProtocolException("upstream sent a stream event that is not JSON", ex);
+            throw new UpstreamProtocolException($"{protocol} stream event is not JSON", ex);
         }
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            doc.Dispose();
+            throw new UpstreamProtocolException($"{protocol} stream event is not a JSON object");
+        }
+        return doc;
     }
 
     public static string? String(JsonElement obj, string name) =>

@@ -121,12 +121,8 @@ internal sealed class WorkersAiProtocol : IUpstreamProtocol
             {
                 return new StreamDelta { Done = true, NativeData = data };
             }
-            using var doc = ProtocolJson.ParseEvent(data);
+            using var doc = ProtocolJson.ParseEvent(data, "Workers AI");
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new UpstreamProtocolException("Workers AI stream event is not a JSON object");
-            }
             if (root.TryGetProperty("errors", out _) || root.TryGetProperty("error", out _))
             {
                 throw new UpstreamProtocolException("Workers AI upstream reported an error mid-stream");

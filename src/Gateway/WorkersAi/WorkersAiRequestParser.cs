@@ -38,7 +38,7 @@ internal static class WorkersAiRequestParser
             {
                 throw ApiError.InvalidException("'prompt' must not be empty (minimum length 1).", "prompt");
             }
-            CheckLength(model, prompt, "prompt");
+            JsonFields.CheckLength(model, prompt, "prompt");
             foreach (var name in MessagesOnly)
             {
                 if (JsonFields.Get(root, name) is not null)
@@ -119,36 +119,21 @@ internal static class WorkersAiRequestParser
         };
     }
 
-    private static List<ChatMessage> ParseMessages(ModelInfo model, JsonElement array)
-    {
-        if (array.GetArrayLength() == 0)
+    private static List<ChatMessage> ParseMessages(ModelInfo model, JsonElement array) =>
+        JsonFields.Messages(model, array, "an object with 'role' and 'content'", (item, at) =>
         {
-            throw ApiError.InvalidException("'messages' must contain at least one message.", "messages");
-        }
-        var list = new List<ChatMessage>(array.GetArrayLength());
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            var at = $"messages[{i++}]";
-            if (item.ValueKind != JsonValueKind.Object)
-            {
-                throw JsonFields.TypeError(at, "an object with 'role' and 'content'", item);
-            }
-            var role = JsonFields.Get(item, "role") is { } r
-                ? (r.ValueKind == JsonValueKind.String ? r.GetString()! : throw JsonFields.TypeError($"{at}.role", "a string", r))
-                : throw ApiError.InvalidException($"'{at}.role' is required.", $"{at}.role");
-            if (!Roles.Contains(role))
-            {
-                throw ApiError.InvalidException($"'{at}.role' must be one of system, user, assistant, tool; got '{role}'.", $"{at}.role");
-            }
-            var content = JsonFields.Get(item, "content") is { } c
-                ? (c.ValueKind == JsonValueKind.String ? c.GetString()! : throw JsonFields.TypeError($"{at}.content", "a string", c))
-                : throw ApiError.InvalidException($"'{at}.content' is required.", $"{at}.content");
-            CheckLength(model, content, $"{at}.content");
-            list.Add(new ChatMessage(role, content));
-        }
-        return list;
-    }
+                var role = JsonFields.Get(item, "role") is { } r
+                    ? (r.ValueKind == JsonValueKind.String ? r.GetString()! : throw JsonFields.TypeError($"{at}.role", "a string", r))
+                    : throw ApiError.InvalidException($"'{at}.role' is required.", $"{at}.role");
+                if (!Roles.Contains(role))
+                {
+                    throw ApiError.InvalidException($"'{at}.role' must be one of system, user, assistant, tool; got '{role}'.", $"{at}.role");
+                }
+                var content = JsonFields.Get(item, "content") is { } c
+                    ? (c.ValueKind == JsonValueKind.String ? c.GetString()! : throw JsonFields.TypeError($"{at}.content", "a string", c))
+                    : throw ApiError.InvalidException($"'{at}.content' is required.", $"{at}.content");
+            return new ChatMessage(role, content);
+        });
 
     private static void ValidateTools(JsonElement tools)
     {
@@ -200,11 +185,4 @@ internal static class WorkersAiRequestParser
         }
     }
 
-    private static void CheckLength(ModelInfo model, string text, string field)
-    {
-        if (model.MaxPromptChars is { } max && text.Length > max)
-        {
-            throw ApiError.InvalidException($"'{field}' is {text.Length} characters; {model.Id} accepts at most {max}.", field);
-        }
-    }
 }

@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Guard.Engines;
@@ -28,29 +25,12 @@ public sealed class OpenAiGuardEngine(RemoteGuardOptions options, HttpClient htt
         {
             body["logprobs"] = Options.TopLogprobs;
         }
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Options.BaseAddress!, "v1/completions")) { Content = JsonContent.Create(body) };
-        if (!string.IsNullOrEmpty(Options.ApiToken))
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.ApiToken);
-        }
-        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return Read(text);
+        return Read(await PostJsonAsync(new Uri(Options.BaseAddress!, "v1/completions"), body, cancellationToken).ConfigureAwait(false));
     }
 
-    private GuardCompletion Read(string body)
+    private GuardCompletion Read(JsonNode root)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(body);
-        }
-        catch (JsonException ex)
-        {
-            throw new GuardEngineException($"{Name}: the guard server's answer is not JSON", ex);
-        }
-        if (root?["choices"] is not JsonArray { Count: > 0 } choices || choices[0] is not JsonObject choice
+        if (root["choices"] is not JsonArray { Count: > 0 } choices || choices[0] is not JsonObject choice
             || choice["text"] is not JsonValue textValue || !textValue.TryGetValue<string>(out var text))
         {
             throw new GuardEngineException($"{Name}: the guard server's answer has no choices[0].text");

@@ -1,4 +1,8 @@
 using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Guard.Conversations;
 using Guard.Prompts;
 using Guard.Verdicts;
@@ -108,10 +112,30 @@ public abstract class RemoteGuardEngine : IGuardEngine
     /// <see cref="GuardEngineException"/> for malformed replies.</summary>
     protected abstract Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken);
 
-    /// <summary>Throws <see cref="RemoteStatusException"/> unless the response is a success.</summary>
-    protected static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    /// <summary>Posts a JSON body with the configured bearer token and parses the JSON answer; HTTP errors become
+    /// <see cref="RemoteStatusException"/> and malformed answers <see cref="GuardEngineException"/>.</summary>
+    protected async Task<JsonNode> PostJsonAsync(Uri uri, JsonObject body, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(response);
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent.Create(body) };
+        if (!string.IsNullOrEmpty(Options.ApiToken))
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.ApiToken);
+        }
+        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return JsonNode.Parse(text) ?? throw new GuardEngineException($"{Name}: the guard server's answer is JSON null");
+        }
+        catch (JsonException ex)
+        {
+            throw new GuardEngineException($"{Name}: the guard server's answer is not JSON", ex);
+        }
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         if (response.IsSuccessStatusCode)
         {
             return;

@@ -1,6 +1,3 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Guard.Engines;
@@ -25,28 +22,11 @@ public sealed class WorkersAiGuardEngine(RemoteGuardOptions options, HttpClient 
             ["max_tokens"] = maxTokens,
             ["temperature"] = 0,
         };
-        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent.Create(body) };
-        if (!string.IsNullOrEmpty(Options.ApiToken))
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.ApiToken);
-        }
-        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
-        var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        return Read(text);
+        return Read(await PostJsonAsync(uri, body, cancellationToken).ConfigureAwait(false));
     }
 
-    private GuardCompletion Read(string body)
+    private GuardCompletion Read(JsonNode root)
     {
-        JsonNode? root;
-        try
-        {
-            root = JsonNode.Parse(body);
-        }
-        catch (JsonException ex)
-        {
-            throw new GuardEngineException($"{Name}: the guard server's answer is not JSON", ex);
-        }
         if (root is not JsonObject obj)
         {
             throw new GuardEngineException($"{Name}: the guard server's answer is not a JSON object");
