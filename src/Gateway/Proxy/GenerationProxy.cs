@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Runtime.InteropServices;
 using Gateway.Demo;
 using Gateway.Errors;
 using Gateway.Formatting;
@@ -97,7 +98,9 @@ internal sealed partial class GenerationProxy(
     private static void ReplaceBody(HttpRequest request, ReadOnlyMemory<byte> body)
     {
         // The body was consumed for validation; YARP forwards whatever Request.Body holds now.
-        request.Body = new MemoryStream(body.ToArray(), writable: false);
+        request.Body = MemoryMarshal.TryGetArray(body, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(body.ToArray(), writable: false);
         request.ContentLength = body.Length;
         request.Headers.TransferEncoding = default;
         request.ContentType = "application/json";

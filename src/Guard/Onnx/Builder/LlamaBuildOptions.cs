@@ -1,0 +1,29 @@
+using Guard.Onnx.Models;
+using Guard.Prompts;
+
+namespace Guard.Onnx.Builder;
+
+/// <summary>Options of <see cref="LlamaOnnxBuilder.Build"/>.</summary>
+public sealed class LlamaBuildOptions
+{
+    /// <summary>The weights, activations, KV cache and logits type.</summary>
+    public OnnxDType DType { get; set; } = OnnxDType.Float32;
+
+    /// <summary>Whether <c>logits</c> holds only the last position (<c>[batch, 1, vocab]</c>), which saves the output
+    /// projection of every other position. Use left padding with it: the last position must be a real token.</summary>
+    public bool LastTokenLogitsOnly { get; set; }
+
+    /// <summary>Whether the weights go to <c>model.onnx.data</c>; <c>null</c>: when they exceed 1 GiB (a single protobuf
+    /// file cannot exceed 2 GiB).</summary>
+    public bool? ExternalData { get; set; }
+
+    /// <summary>The Llama Guard family (prompt format, categories), written to the manifest.</summary>
+    public required GuardFamily Family { get; set; }
+
+    /// <summary>The model id reported on verdicts, written to the manifest.</summary>
+    public required string ModelId { get; set; }
+
+    /// <summary>A tokenizer file, or a directory to copy <c>tokenizer.json</c>, <c>tokenizer.model</c> and
+    /// <c>tokenizer_config.json</c> from; <c>null</c>: the checkpoint directory of safetensors weights, if it has them.</summary>
+    public string? TokenizerSource { get; set; }
+}
