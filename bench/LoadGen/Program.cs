@@ -1,0 +1,37 @@
+using System.Globalization;
+using Bench.LoadGen;
+
+// Bench.LoadGen: a closed-loop HTTP load generator for bench/run.sh.
+//   ports N            prints N free loopback TCP ports
+//   wait URL [SECS]    waits until GET URL answers 200
+//   run OPTIONS        runs the proxy-overhead scenarios and writes a markdown report (see Options)
+try
+{
+    return args switch
+    {
+        ["ports", var n] => Ports.Print(int.Parse(n, CultureInfo.InvariantCulture)),
+        ["wait", var url] => await Ports.WaitAsync(new Uri(url), TimeSpan.FromSeconds(60)),
+        ["wait", var url, var secs] => await Ports.WaitAsync(new Uri(url), TimeSpan.FromSeconds(double.Parse(secs, CultureInfo.InvariantCulture))),
+        ["run", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
+        _ => Usage(),
+    };
+}
+catch (Exception ex) when (ex is ArgumentException or FormatException)
+{
+    await Console.Error.WriteLineAsync("error: " + ex.Message);
+    return 2;
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: Bench.LoadGen ports N
+               Bench.LoadGen wait URL [SECONDS]
+               Bench.LoadGen run --upstream URL --gateway-workersai URL --gateway-openai URL
+                                 [--upstream-pid PID] [--gateway-workersai-pid PID] [--gateway-openai-pid PID]
+                                 [--connections 1,16,64] [--prime 2] [--warmup 3] [--duration 10] [--scenarios NAME,...]
+                                 [--rounds 5] [--max-foreign-cores 0.2] [--quiet-wait 10]
+                                 [--out FILE] [--command TEXT] [--commit TEXT]
+        """);
+    return 2;
+}
