@@ -10,7 +10,16 @@ shift || true
 case "$verb" in
   run)
     ./eng/bootstrap.sh
-    exec dotnet run --project src/Gateway -c Release -- "$@"
+    dotnet build src/Gateway -c Release -v quiet -nologo
+    # The embedded default: Llama Guard on ONNX Runtime (CPU) with a small builder-made model of seeded random
+    # weights. Its verdicts are meaningless; see the README for running a converted real model.
+    demo="$root/eng/.cache/models/demo-llamaguard"
+    if [ ! -f "$demo/manifest.json" ]; then
+      dotnet run --no-build --project src/Gateway -c Release -- build-model --random --preset tiny --seed 1 \
+        --family LlamaGuard1 --tokenizer "$root/eng/.cache/tokenizers/llama2" --out "$demo" >/dev/null
+    fi
+    exec dotnet run --no-build --project src/Gateway -c Release -- serve \
+      --Guard:Engine=Onnx --Guard:Onnx:ModelDirectory="$demo" "$@"
     ;;
   test)
     ./eng/bootstrap.sh --tests

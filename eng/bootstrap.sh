@@ -47,14 +47,26 @@ if [ ! -f "$cache/onnxruntime/package/Plugins/Linux/x64/libonnxruntime.so" ]; th
   log "fetched $ORT_NPM_PACKAGE"
 fi
 
-# 3. npm packages for wire-level tests (official clients), when asked for.
+install_npm() {
+  local dir="$1"
+  if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ]; then
+    (cd "$dir" && npm install --silent --no-audit --no-fund >/dev/null)
+    touch "$dir/node_modules"
+    log "installed npm packages in ${dir#"$root"/}"
+  fi
+}
+
+# 3. The demo guard model's tokenizer: the Llama 2 (LlamaGuard-7b) vocabulary exported from the npm package
+#    llama-tokenizer-js into Hugging Face's tokenizer.json format (the same export the tokenizer tests use).
+if [ ! -f "$cache/tokenizers/llama2/tokenizer.json" ]; then
+  install_npm "$root/tests/Guard.Tests/js"
+  (cd "$root/tests/Guard.Tests/js" && node generate-fixtures.mjs --tokenizers-only "$cache/tokenizers" >/dev/null)
+  log "exported the Llama 2 and Llama 3 tokenizers into eng/.cache/tokenizers"
+fi
+
+# 4. npm packages for wire-level tests (official clients), when asked for.
 if [ "${1:-}" = "--tests" ]; then
   for dir in "$root"/tests/*/js; do
-    [ -f "$dir/package.json" ] || continue
-    if [ ! -d "$dir/node_modules" ] || [ "$dir/package.json" -nt "$dir/node_modules" ]; then
-      (cd "$dir" && npm install --silent --no-audit --no-fund >/dev/null)
-      touch "$dir/node_modules"
-      log "installed npm packages in ${dir#"$root"/}"
-    fi
+    [ -f "$dir/package.json" ] && install_npm "$dir"
   done
 fi

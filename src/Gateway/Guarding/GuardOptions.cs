@@ -1,4 +1,5 @@
 using Guard.Engines;
+using Guard.Onnx.Engine;
 
 namespace Gateway.Guarding;
 
@@ -8,8 +9,11 @@ public sealed class GuardOptions
     /// <summary>The configuration section name.</summary>
     public const string SectionName = "Guard";
 
-    /// <summary>The engine: <c>None</c>, <c>WorkersAi</c> (remote Workers AI) or <c>OpenAi</c> (remote OpenAI-compatible server).</summary>
+    /// <summary>The engine: <c>None</c>, <c>Onnx</c> (local), <c>WorkersAi</c> (remote Workers AI) or <c>OpenAi</c> (remote OpenAI-compatible server).</summary>
     public GuardEngineKind Engine { get; set; } = GuardEngineKind.None;
+
+    /// <summary>Settings of the local ONNX Runtime engine.</summary>
+    public OnnxGuardEngineOptions Onnx { get; set; } = new();
 
     /// <summary>Settings of a remote engine.</summary>
     public RemoteGuardOptions Remote { get; set; } = new();
@@ -23,6 +27,9 @@ public enum GuardEngineKind
 {
     /// <summary>No guard engine: the served Llama Guard model and <c>/v1/moderations</c> answer 503.</summary>
     None,
+
+    /// <summary>Llama Guard on ONNX Runtime in the gateway's process (CPU or CUDA).</summary>
+    Onnx,
 
     /// <summary>Llama Guard on Cloudflare Workers AI.</summary>
     WorkersAi,

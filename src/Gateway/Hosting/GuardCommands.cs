@@ -1,9 +1,12 @@
 using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Gateway.Guarding;
 using Guard.Conversations;
 using Guard.Engines;
+using Guard.Onnx.Builder;
+using Guard.Onnx.Models;
 using Guard.Prompts;
 using Guard.Tokenizers;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,14 +16,71 @@ namespace Gateway.Hosting;
 /// <summary>Operator verbs for the guard: <c>tokenize</c>, <c>render</c> and <c>classify</c>.</summary>
 internal static class GuardCommands
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Converters = { new JsonStringEnumConverter() } };
 
     public static IEnumerable<Command> Create()
     {
         yield return Tokenize();
         yield return Render();
         yield return Classify();
+        yield return BuildModel();
     }
+
+    private static Command BuildModel()
+    {
+        var output = new Option<string>("--out") { Description = "Directory to write the model into.", Required = true };
+        var family = new Option<GuardFamily>("--family") { Description = "LlamaGuard1, LlamaGuard2 or LlamaGuard3.", DefaultValueFactory = _ => GuardFamily.LlamaGuard1 };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "A Hugging Face checkpoint directory (config.json + *.safetensors)." };
+        var random = new Option<bool>("--random") { Description = "Seeded random weights (meaningless verdicts; for tests, demos and benchmarks)." };
+        var preset = new Option<string>("--preset") { Description = "Random model shape: tiny (hidden 64, 2 layers) or 7b (LlamaGuard-7b).", DefaultValueFactory = _ => "tiny" };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random weights.", DefaultValueFactory = _ => 1 };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "Directory or file with tokenizer.json / tokenizer.model to copy into the model directory." };
+        var dtype = new Option<OnnxDType>("--dtype") { Description = "Float32 or Float16.", DefaultValueFactory = _ => OnnxDType.Float32 };
+        var lastToken = new Option<bool>("--last-token-logits") { Description = "Emit logits for the last position only." };
+        var modelId = new Option<string?>("--model-id") { Description = "Model id reported on verdicts." };
+        var command = new Command("build-model", "Write a Llama Guard model directory (ONNX graph, tokenizer, manifest) from a checkpoint or random weights.")
+        {
+            output, family, checkpoint, random, preset, seed, tokenizer, dtype, lastToken, modelId,
+        };
+        command.SetAction(result => Run(() =>
+        {
+            ILlamaWeights weights;
+            var tokenizerSource = result.GetValue(tokenizer);
+            if (result.GetValue(checkpoint) is { } dir)
+            {
+                weights = new SafetensorsLlamaWeights(dir);
+                tokenizerSource ??= dir;
+            }
+            else if (result.GetValue(random))
+            {
+                var vocab = tokenizerSource is null ? 32000 : TokenizerLoader.Load(Directory.Exists(tokenizerSource) ? tokenizerSource : Path.GetDirectoryName(Path.GetFullPath(tokenizerSource))!).VocabSize;
+                weights = new RandomLlamaWeights(RandomShape(result.GetValue(preset)!, vocab), result.GetValue(seed));
+            }
+            else
+            {
+                throw new ArgumentException("Give --checkpoint DIR or --random.");
+            }
+            var options = new LlamaBuildOptions
+            {
+                Family = result.GetValue(family),
+                ModelId = result.GetValue(modelId) ?? (weights.IsRandom ? $"random-{result.GetValue(preset)}-seed{result.GetValue(seed)}" : Path.GetFileName(Path.TrimEndingDirectorySeparator(result.GetValue(checkpoint)!))),
+                DType = result.GetValue(dtype),
+                LastTokenLogitsOnly = result.GetValue(lastToken),
+                TokenizerSource = tokenizerSource,
+            };
+            var manifest = LlamaOnnxBuilder.Build(weights, options, result.GetValue(output)!);
+            Console.WriteLine(JsonSerializer.Serialize(manifest, Json));
+        }));
+        return command;
+    }
+
+    private static LlamaConfig RandomShape(string preset, int vocab) => preset switch
+    {
+        "tiny" => new LlamaConfig { VocabSize = vocab, HiddenSize = 64, IntermediateSize = 172, NumLayers = 2, NumHeads = 4, MaxPositions = 4096 },
+        // LlamaGuard-7b's dimensions (see docs/guard.md).
+        "7b" => new LlamaConfig { VocabSize = vocab, HiddenSize = 4096, IntermediateSize = 11008, NumLayers = 32, NumHeads = 32, MaxPositions = 4096 },
+        _ => throw new ArgumentException($"Unknown --preset '{preset}'; use tiny or 7b."),
+    };
 
     private static Command Tokenize()
     {
@@ -69,7 +129,8 @@ internal static class GuardCommands
             {
                 hostArgs.AddRange(["--config", c]);
             }
-            var builder = GatewayHost.CreateBuilder([.. hostArgs]);
+            // Logs go to standard error so standard output holds only the verdict.
+            var builder = GatewayHost.CreateBuilder([.. hostArgs], [new("Logging:Console:LogToStandardErrorThreshold", "Trace")]);
             await using var services = builder.Services.BuildServiceProvider();
             var engine = services.GetRequiredService<GuardEngineProvider>().Engine
                 ?? throw new InvalidOperationException("No guard engine is configured; set Guard:Engine (see docs/guard.md).");
@@ -123,7 +184,7 @@ internal static class GuardCommands
             await action();
             return 0;
         }
-        catch (Exception ex) when (ex is ArgumentException or IOException or JsonException or InvalidOperationException or TokenizerLoadException or GuardEngineException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is ArgumentException or IOException or JsonException or InvalidOperationException or InvalidDataException or LlamaCheckpointException or TokenizerLoadException or GuardEngineException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"error: {ex.Message}");
             return 1;

@@ -7,6 +7,8 @@
 //   generated/llama2/oracle.json, generated/llama3/oracle.json   ids from the JS tokenizers
 // Idempotent: skipped when generated/stamp.json matches the scripts and packages. Usage:
 //   node generate-fixtures.mjs [--force] [--per-kind N]
+//   node generate-fixtures.mjs --tokenizers-only DIR   only the tokenizer files, into DIR (the gateway's demo model
+//                                                      uses the Llama 2 one; see eng/bootstrap.sh)
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,8 +16,10 @@ import { fileURLToPath } from 'node:url';
 import { generateCorpus, KINDS } from './corpus.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const out = path.join(here, 'generated');
 const args = process.argv.slice(2);
+const onlyArg = args.indexOf('--tokenizers-only');
+const tokenizersOnly = onlyArg >= 0;
+const out = tokenizersOnly ? path.resolve(args[onlyArg + 1]) : path.join(here, 'generated');
 const force = args.includes('--force');
 const perKindArg = args.indexOf('--per-kind');
 const perKind = perKindArg >= 0 ? Number(args[perKindArg + 1]) : 10000;
@@ -31,7 +35,7 @@ for (const f of ['generate-fixtures.mjs', 'corpus.mjs', 'sentencepiece-model.mjs
 hash.update(`llama-tokenizer-js@${pkgVersion('llama-tokenizer-js')} llama3-tokenizer-js@${pkgVersion('llama3-tokenizer-js')} ${perKind}`);
 const stamp = hash.digest('hex');
 const stampFile = path.join(out, 'stamp.json');
-if (!force && fs.existsSync(stampFile) && JSON.parse(fs.readFileSync(stampFile, 'utf8')).stamp === stamp) {
+if (!tokenizersOnly && !force && fs.existsSync(stampFile) && JSON.parse(fs.readFileSync(stampFile, 'utf8')).stamp === stamp) {
   console.log('generated/ is up to date');
   process.exit(0);
 }
@@ -144,6 +148,11 @@ const LLAMA3_PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L
     add_bos_token: true, bos_token: '<|begin_of_text|>', eos_token: '<|eot_id|>', model_max_length: 131072,
     tokenizer_class: 'PreTrainedTokenizerFast',
   });
+}
+
+if (tokenizersOnly) {
+  console.log(`wrote tokenizer files into ${out}`);
+  process.exit(0);
 }
 
 // ---- Corpus and oracle ids. User text never holds control tokens, so the Llama 3 oracle runs with a

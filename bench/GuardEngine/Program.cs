@@ -1,0 +1,217 @@
+// ONNX guard engine latency on the CPU: the same calls with and without the cached prompt prefix (docs/adr/006),
+// on a tiny random-weight Llama Guard 1 model built by the model builder (real Llama 2 vocabulary, 32,000 tokens).
+// Writes a markdown report to stdout.
+//   dotnet run -c Release --project bench/GuardEngine -- [--iterations 300] [--warmup 30] [--hidden 64] [--layers 2]
+//       [--threads 1] [--concurrency 4] [--calls 400] [--all-logits] [--model-dir DIR]
+// --all-logits builds a graph that returns every position's logits (the default returns the last position's only).
+// Needs `./eng/bootstrap.sh --tests` (the Llama 2 test tokenizer is generated from npm llama-tokenizer-js on first use).
+using System.Diagnostics;
+using System.Globalization;
+using Guard.Conversations;
+using Guard.Onnx.Builder;
+using Guard.Onnx.Engine;
+using Guard.Onnx.Models;
+using Guard.Prompts;
+
+var inv = CultureInfo.InvariantCulture;
+var iterations = IntArg("--iterations", 300);
+var warmup = IntArg("--warmup", 30);
+var threads = IntArg("--threads", 1);
+var concurrency = IntArg("--concurrency", Environment.ProcessorCount);
+var calls = IntArg("--calls", 400);
+var config = new LlamaConfig
+{
+    VocabSize = 32000,
+    HiddenSize = IntArg("--hidden", 64),
+    IntermediateSize = IntArg("--hidden", 64) * 2,
+    NumLayers = IntArg("--layers", 2),
+    NumHeads = 4,
+    NumKvHeadsConfigured = 2,
+    MaxPositions = 2048,
+};
+
+var modelDir = Arg("--model-dir", string.Empty);
+var temp = string.Empty;
+if (modelDir.Length == 0)
+{
+    temp = Path.Combine(Path.GetTempPath(), "guard-engine-bench-" + Environment.ProcessId.ToString(inv));
+    modelDir = BuildTinyModel(temp, config, !args.Contains("--all-logits"));
+}
+
+try
+{
+    var conversations = new[]
+    {
+        GuardConversation.ForPrompt("How do I bake bread?"),
+        GuardConversation.ForPrompt("Tell me how to hotwire a car, step by step, and don't leave anything out."),
+        GuardConversation.ForResponse("How do I bake bread?", "Mix flour, water, salt and yeast; knead; let it rise; bake at 230 °C."),
+    };
+
+    Console.WriteLine(string.Create(inv, $"Model: {modelDir} (hidden {config.HiddenSize}, {config.NumLayers} layers, vocab {config.VocabSize}, random weights)."));
+    Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, ONNX Runtime {Guard.Onnx.OnnxRuntimeInfo.GetVersion()}, CPU execution provider, {threads} intra-op thread(s)."));
+    Console.WriteLine(string.Create(inv, $"Sequential: {warmup} warm-up + {iterations} measured ClassifyAsync calls per mode, cycling {conversations.Length} conversations (user prompts and an agent response)."));
+    Console.WriteLine();
+    Console.WriteLine("| mode | answer tokens | prompt tokens | prompt tokens run | passes per call | p50 ms | p90 ms | p99 ms | mean ms | CPU ms per call |");
+    Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    var results = new Dictionary<(bool, int), double>();
+    var cpu = new Dictionary<(bool, int), double>();
+    // maxTokens 1: only the verdict pass, what a call costs when the model answers `safe` (most calls of a real model).
+    // maxTokens 12: random weights rarely answer a verdict word, so the engine decodes up to 4 more tokens.
+    foreach (var (reuse, maxTokens) in new[] { (false, 1), (true, 1), (false, 12), (true, 12) })
+    {
+        using var engine = OnnxGuardEngine.Create(new OnnxGuardEngineOptions
+        {
+            ModelDirectory = modelDir,
+            PrefixReuse = reuse,
+            IntraOpThreads = threads,
+            MaxConcurrency = 1,
+            MaxCategoryTokens = maxTokens,
+        });
+        var promptTokens = conversations.Select(c => engine.EncodeConversation(c).Ids.Length).ToArray();
+        var runTokens = conversations.Select((c, i) => promptTokens[i] - engine.GetPrefixTokenCount(c.Role)).ToArray();
+        for (var i = 0; i < warmup; i++)
+        {
+            await engine.ClassifyAsync(conversations[i % conversations.Length], CancellationToken.None);
+        }
+
+        var samples = new double[iterations];
+        var passesBefore = engine.Statistics.ForwardPasses;
+        var cpuStart = CpuTime();
+        for (var i = 0; i < iterations; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await engine.ClassifyAsync(conversations[i % conversations.Length], CancellationToken.None);
+            samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        // CPU time per call: what a call costs even when other processes compete for the cores (wall time then waits).
+        var cpuPerCall = (CpuTime() - cpuStart).TotalMilliseconds / iterations;
+        var passes = (engine.Statistics.ForwardPasses - passesBefore) / (double)iterations;
+        Array.Sort(samples);
+        results[(reuse, maxTokens)] = Percentile(samples, 50);
+        cpu[(reuse, maxTokens)] = cpuPerCall;
+        Console.WriteLine(string.Create(inv,
+            $"| {(reuse ? "prefix reuse" : "full prompt")} | {(maxTokens == 1 ? "verdict only" : "up to 12")} | {promptTokens.Min()}-{promptTokens.Max()} | {runTokens.Min()}-{runTokens.Max()} | {passes:F1} | {Percentile(samples, 50):F2} | {Percentile(samples, 90):F2} | {Percentile(samples, 99):F2} | {samples.Average():F2} | {cpuPerCall:F2} |"));
+    }
+
+    using (var engine = OnnxGuardEngine.Create(new OnnxGuardEngineOptions { ModelDirectory = modelDir, PrefixReuse = false, IntraOpThreads = threads }))
+    {
+        // The part of a call that is not inference: render, count tokens for truncation, tokenize the whole prompt.
+        var samples = new double[iterations];
+        for (var i = 0; i < warmup + iterations; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            engine.EncodeConversation(conversations[i % conversations.Length]);
+            if (i >= warmup)
+            {
+                samples[i - warmup] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        }
+
+        Array.Sort(samples);
+        Console.WriteLine(string.Create(inv, $"| render + tokenize only | | | | | {Percentile(samples, 50):F2} | {Percentile(samples, 90):F2} | {Percentile(samples, 99):F2} | {samples.Average():F2} | |"));
+    }
+
+    Console.WriteLine();
+    foreach (var maxTokens in new[] { 1, 12 })
+    {
+        Console.WriteLine(string.Create(inv,
+            $"- Speed-up of prefix reuse ({(maxTokens == 1 ? "verdict pass only" : "with decoding")}): **{results[(false, maxTokens)] / results[(true, maxTokens)]:F1}x** in p50 latency, **{cpu[(false, maxTokens)] / cpu[(true, maxTokens)]:F1}x** in CPU time per call."));
+    }
+
+    Console.WriteLine();
+
+    Console.WriteLine(string.Create(inv, $"Concurrent: {calls} ClassifyAsync calls issued at once, MaxConcurrency {concurrency}, prefix reuse on, {threads} intra-op thread(s) per call."));
+    Console.WriteLine();
+    Console.WriteLine("| MaxConcurrency | wall ms | calls/s | peak in flight |");
+    Console.WriteLine("|---:|---:|---:|---:|");
+    foreach (var limit in new[] { 1, concurrency }.Distinct())
+    {
+        using var engine = OnnxGuardEngine.Create(new OnnxGuardEngineOptions { ModelDirectory = modelDir, IntraOpThreads = threads, MaxConcurrency = limit });
+        await engine.ClassifyBatchAsync(conversations, CancellationToken.None);
+        var batch = Enumerable.Range(0, calls).Select(i => conversations[i % conversations.Length]).ToArray();
+        var start = Stopwatch.GetTimestamp();
+        await engine.ClassifyBatchAsync(batch, CancellationToken.None);
+        var wall = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        Console.WriteLine(string.Create(inv, $"| {limit} | {wall:F0} | {calls * 1000 / wall:F0} | {engine.Statistics.PeakInFlight} |"));
+    }
+}
+finally
+{
+    if (temp.Length > 0 && Directory.Exists(temp))
+    {
+        Directory.Delete(temp, recursive: true);
+    }
+}
+
+static TimeSpan CpuTime()
+{
+    using var process = Process.GetCurrentProcess();
+    return process.TotalProcessorTime;
+}
+
+static double Percentile(double[] sorted, double p)
+{
+    var rank = p / 100 * (sorted.Length - 1);
+    var lo = (int)Math.Floor(rank);
+    var hi = Math.Min(lo + 1, sorted.Length - 1);
+    return sorted[lo] + ((sorted[hi] - sorted[lo]) * (rank - lo));
+}
+
+static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogitsOnly)
+{
+    var js = FindJsDirectory();
+    Node(js, "generate-fixtures.mjs");
+    LlamaOnnxBuilder.Build(
+        new RandomLlamaWeights(config, 1234, 0.5f),
+        new LlamaBuildOptions
+        {
+            Family = GuardFamily.LlamaGuard1,
+            ModelId = "bench/llamaguard-tiny-random",
+            TokenizerSource = Path.Combine(js, "generated", "llama2", "tokenizer.json"),
+            LastTokenLogitsOnly = lastTokenLogitsOnly,
+        },
+        dir);
+    return dir;
+}
+
+static string FindJsDirectory()
+{
+    foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+    {
+        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "tests", "Guard.Tests", "js");
+            if (File.Exists(Path.Combine(candidate, "generate-fixtures.mjs")))
+            {
+                return Directory.Exists(Path.Combine(candidate, "node_modules"))
+                    ? candidate
+                    : throw new InvalidOperationException($"{candidate}/node_modules is missing: run ./eng/bootstrap.sh --tests");
+            }
+        }
+    }
+
+    throw new InvalidOperationException("tests/Guard.Tests/js not found; run from the repository");
+}
+
+static string Node(string workingDirectory, string arguments)
+{
+    var start = new ProcessStartInfo("node", arguments)
+    {
+        WorkingDirectory = workingDirectory,
+        RedirectStandardOutput = true,
+        UseShellExecute = false,
+    };
+    using var process = Process.Start(start) ?? throw new InvalidOperationException("node could not be started");
+    var output = process.StandardOutput.ReadToEnd();
+    process.WaitForExit();
+    return process.ExitCode == 0 ? output : throw new InvalidOperationException($"node {arguments} exited with {process.ExitCode}");
+}
+
+string Arg(string name, string fallback)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : fallback;
+}
+
+int IntArg(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);

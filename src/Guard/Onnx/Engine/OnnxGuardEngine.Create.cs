@@ -1,0 +1,124 @@
+using Guard.Conversations;
+using Guard.Prompts;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Guard.Onnx.Engine;
+
+/// <summary>Start-up: files, session, signature, tokenizer and prefix cache, each checked with a message that names the file.</summary>
+public sealed partial class OnnxGuardEngine
+{
+    /// <summary>
+    /// Loads a model directory and starts the engine: checks the manifest, the graph's inputs and outputs, its
+    /// dimensions and the tokenizer against each other, creates the session on the configured provider, runs a trial
+    /// pass and (with <see cref="OnnxGuardEngineOptions.PrefixReuse"/>) computes the prefix caches.
+    /// </summary>
+    /// <param name="options">The options; validated here.</param>
+    /// <returns>The engine; log its <see cref="Warnings"/>.</returns>
+    /// <exception cref="OnnxModelLoadException">Invalid options, a missing or inconsistent model file, or unusable CUDA (with <see cref="CudaFallback.Fail"/>); the message names the file or setting and the mismatch.</exception>
+    public static OnnxGuardEngine Create(OnnxGuardEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new OnnxModelLoadException("Guard:Onnx", string.Join(" ", errors), null);
+        }
+
+        var warnings = new List<string>();
+        var model = Onnx.Engine.ModelDirectory.Load(options.ModelDirectory, warnings);
+        var manifest = model.Manifest;
+        var taxonomyErrors = options.Validate(manifest.Family);
+        if (taxonomyErrors.Count > 0)
+        {
+            throw new OnnxModelLoadException("Guard:Onnx:Taxonomy", string.Join(" ", taxonomyErrors), null);
+        }
+
+        var context = options.ContextTokens ?? manifest.Config.MaxPositions;
+        if (context > manifest.Config.MaxPositions)
+        {
+            throw new OnnxModelLoadException(
+                "Guard:Onnx:ContextTokens",
+                $"{context} exceeds the model's {manifest.Config.MaxPositions} positions ({model.ManifestPath}: config.max_position_embeddings)",
+                null);
+        }
+
+        var renderer = new LlamaGuardPromptRenderer(manifest.Family, GuardTaxonomy.FromConfig(manifest.Family, options.Taxonomy));
+        var encoder = new PromptEncoder(model.Tokenizer, manifest.Family, model.TokenizerPath);
+        CheckFixedTextFits(renderer, encoder, context, options.MaxCategoryTokens);
+
+        var created = SessionFactory.Create(model.GraphPath, options, warnings);
+        DecoderSession? decoder = null;
+        KvCache? empty = null;
+        PrefixCache? prefixes = null;
+        try
+        {
+            var signature = DecoderSignature.Validate(created.Session, manifest, model.GraphPath, model.ManifestPath);
+            decoder = new DecoderSession(created.Session, signature, created.KvMemory, created.ProviderName);
+            empty = KvCache.Empty(signature, 1);
+            TrialPass(decoder, empty, encoder, model);
+            if (options.PrefixReuse)
+            {
+                prefixes = BuildPrefixes(decoder, empty, encoder, renderer, model);
+            }
+
+            return new OnnxGuardEngine(model, decoder, empty, encoder, prefixes, renderer, options, context, warnings);
+        }
+        catch
+        {
+            prefixes?.Dispose();
+            empty?.Dispose();
+            if (decoder is not null)
+            {
+                decoder.Dispose();
+            }
+            else
+            {
+                created.Session.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static void CheckFixedTextFits(LlamaGuardPromptRenderer renderer, PromptEncoder encoder, int context, int maxCategoryTokens)
+    {
+        foreach (var role in new[] { GuardRole.User, GuardRole.Agent })
+        {
+            var fixedTokens = encoder.Tokenizer.CountTokens(renderer.GetPrefix(role)) + encoder.Tokenizer.CountTokens(renderer.GetSuffix(role));
+            var needed = fixedTokens + maxCategoryTokens + encoder.LeadIn.Length + BoundarySlack + 16;
+            if (needed > context)
+            {
+                throw new OnnxModelLoadException(
+                    "Guard:Onnx:ContextTokens",
+                    $"the {renderer.Family} prompt's fixed text for {role} takes {fixedTokens} tokens; with {maxCategoryTokens} answer tokens the {context}-token context leaves no room for a conversation (raise ContextTokens or shorten the taxonomy)",
+                    null);
+            }
+        }
+    }
+
+    /// <summary>One token through the graph: catches graphs whose run-time shapes disagree with the manifest, or that cannot start without a past.</summary>
+    private static void TrialPass(DecoderSession decoder, KvCache empty, PromptEncoder encoder, ModelDirectory model)
+    {
+        try
+        {
+            using var runOptions = new RunOptions();
+            using var output = decoder.Forward(DecoderInput.Single([encoder.Tokenizer.BosId], 0), empty, runOptions);
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or InvalidDataException)
+        {
+            throw new OnnxModelLoadException(model.GraphPath, $"a trial forward pass failed ({model.ManifestPath} describes the model): {ex.Message}", ex);
+        }
+    }
+
+    private static PrefixCache BuildPrefixes(DecoderSession decoder, KvCache empty, PromptEncoder encoder, LlamaGuardPromptRenderer renderer, ModelDirectory model)
+    {
+        try
+        {
+            return PrefixCache.Build(decoder, empty, role => encoder.Encode(renderer.GetPrefixSegments(role), withLeadIn: false));
+        }
+        catch (Exception ex) when (ex is OnnxRuntimeException or InvalidDataException)
+        {
+            throw new OnnxModelLoadException(model.GraphPath, $"computing the prompt prefix cache failed: {ex.Message}", ex);
+        }
+    }
+}

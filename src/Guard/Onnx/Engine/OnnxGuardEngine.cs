@@ -1,0 +1,222 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using Guard.Conversations;
+using Guard.Engines;
+using Guard.Prompts;
+using Guard.Verdicts;
+using Microsoft.ML.OnnxRuntime;
+
+namespace Guard.Onnx.Engine;
+
+/// <summary>
+/// Llama Guard on ONNX Runtime in the gateway's process: CPU by default, CUDA when configured. One forward pass gives
+/// the unsafe probability at the verdict position; categories are decoded greedily, with a KV cache, only when the
+/// answer is <c>unsafe</c>. The prompt's fixed prefix is computed once per role and reused by every call.
+/// </summary>
+/// <remarks>
+/// Thread-safe: one session serves all calls, at most <see cref="OnnxGuardEngineOptions.MaxConcurrency"/> at once.
+/// Start-up problems throw <see cref="OnnxModelLoadException"/>; inference problems surface as
+/// <see cref="GuardEngineException"/>. Design and the batching path: docs/adr/006-onnx-engine-sessions-and-batching.md.
+/// </remarks>
+public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
+{
+    /// <summary>The engine name reported on verdicts.</summary>
+    public const string EngineName = "onnx";
+
+    // Tokens kept free between the truncation budget and the context: the prefix, conversation and suffix are counted
+    // separately, and joining them can change a token or two at the boundaries.
+    private const int BoundarySlack = 4;
+
+    private readonly ModelDirectory _model;
+    private readonly DecoderSession _decoder;
+    private readonly KvCache _empty;
+    private readonly PromptEncoder _encoder;
+    private readonly GreedyDecoder _generator;
+    private readonly PrefixCache? _prefixes;
+    private readonly LlamaGuardPromptRenderer _renderer;
+    private readonly GuardHealthTracker _health;
+    private readonly int _maxCategoryTokens;
+
+    [SuppressMessage("Usage", "CA2213:Disposable fields should be disposed", Justification = "Waiters must wake up after Dispose to see it; a disposed SemaphoreSlim would strand them. It holds no wait handle.")]
+    private readonly SemaphoreSlim _gate;
+    private readonly int _maxConcurrency;
+    private long _calls;
+    private long _failures;
+    private long _cancelled;
+    private long _prefixHits;
+    private long _prefixMisses;
+    private long _forwardPasses;
+    private int _inFlight;
+    private int _peakInFlight;
+    private volatile bool _disposed;
+
+    private OnnxGuardEngine(
+        ModelDirectory model,
+        DecoderSession decoder,
+        KvCache empty,
+        PromptEncoder encoder,
+        PrefixCache? prefixes,
+        LlamaGuardPromptRenderer renderer,
+        OnnxGuardEngineOptions options,
+        int contextTokens,
+        IReadOnlyList<string> warnings)
+    {
+        _model = model;
+        _decoder = decoder;
+        _empty = empty;
+        _encoder = encoder;
+        _prefixes = prefixes;
+        _renderer = renderer;
+        _generator = new GreedyDecoder(decoder, empty, encoder);
+        _health = new GuardHealthTracker(TimeProvider.System);
+        _maxCategoryTokens = options.MaxCategoryTokens;
+        _maxConcurrency = options.MaxConcurrency;
+        _gate = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        ContextTokens = contextTokens;
+        Warnings = warnings;
+    }
+
+    /// <inheritdoc />
+    public string Name => EngineName;
+
+    /// <inheritdoc />
+    public string Model => _model.Manifest.ModelId;
+
+    /// <inheritdoc />
+    public GuardFamily Family => _model.Manifest.Family;
+
+    /// <inheritdoc />
+    public GuardTaxonomy Taxonomy => _renderer.Taxonomy;
+
+    /// <inheritdoc />
+    public GuardEngineHealth Health => _health.Snapshot;
+
+    /// <summary>Start-up findings the host should log as warnings: a CUDA to CPU fallback, random weights, an EOS mismatch.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>The execution provider the model runs on (<c>CPUExecutionProvider</c> or <c>CUDAExecutionProvider</c>).</summary>
+    public string ExecutionProvider => _decoder.ProviderName;
+
+    /// <summary>The context window: prompt and answer tokens.</summary>
+    public int ContextTokens { get; }
+
+    /// <summary>Whether calls start from the cached prompt prefix.</summary>
+    public bool PrefixReuse => _prefixes is not null;
+
+    /// <summary>The model directory.</summary>
+    public string ModelDirectory => _model.Path;
+
+    /// <summary>The counters since start-up.</summary>
+    public OnnxGuardEngineStatistics Statistics => new(
+        Interlocked.Read(ref _calls),
+        Interlocked.Read(ref _failures),
+        Interlocked.Read(ref _cancelled),
+        Interlocked.Read(ref _prefixHits),
+        Interlocked.Read(ref _prefixMisses),
+        Interlocked.Read(ref _forwardPasses),
+        Volatile.Read(ref _inFlight),
+        Volatile.Read(ref _peakInFlight));
+
+    /// <summary>The decoder session (tests compare it with a cache-less reference).</summary>
+    internal DecoderSession Decoder => _decoder;
+
+    /// <summary>The greedy decoder.</summary>
+    internal GreedyDecoder Generator => _generator;
+
+    /// <summary>The prompt encoder.</summary>
+    internal PromptEncoder Encoder => _encoder;
+
+    /// <summary>An empty batch-1 cache.</summary>
+    internal KvCache EmptyCache => _empty;
+
+    /// <summary>The cached prefix of a role; null without prefix reuse.</summary>
+    /// <param name="role">The role.</param>
+    internal PrefixEntry? GetPrefix(GuardRole role) => _prefixes?.Get(role);
+
+    /// <summary>The number of tokens of a role's cached prefix, BOS included; 0 without prefix reuse.</summary>
+    /// <param name="role">The role.</param>
+    public int GetPrefixTokenCount(GuardRole role) => _prefixes?.Get(role).Ids.Length ?? 0;
+
+    /// <summary>Renders and tokenizes a conversation exactly as <see cref="ClassifyAsync"/> does (for tools and tests).</summary>
+    /// <param name="conversation">The conversation.</param>
+    /// <returns>The prompt ids, answer lead-in included, and whether the conversation was truncated.</returns>
+    public (int[] Ids, bool Truncated) EncodeConversation(GuardConversation conversation)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        var budget = ContextTokens - _maxCategoryTokens - _encoder.LeadIn.Length - (_encoder.AddsBos ? 1 : 0) - BoundarySlack;
+        var prompt = _renderer.Render(conversation, budget, text => _encoder.Tokenizer.CountTokens(text));
+        var ids = _encoder.Encode(prompt.Segments, withLeadIn: true);
+        return (ids, prompt.Truncated);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<GuardVerdict> ClassifyAsync(GuardConversation conversation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(conversation);
+        var started = Stopwatch.GetTimestamp();
+        var (ids, truncated) = EncodeConversation(conversation);
+        var prefix = _prefixes?.Get(conversation.Role);
+        var generation = await InferAsync(ids, prefix, _maxCategoryTokens, StopRule.Verdict, [], cancellationToken).ConfigureAwait(false);
+        var text = _encoder.Tokenizer.Decode([.. _encoder.LeadIn, .. generation.Tokens]);
+        var parsed = GuardVerdictParser.Parse(text, Taxonomy);
+        return GuardVerdict.FromParsed(parsed, Name, Model, Stopwatch.GetElapsedTime(started), generation.UnsafeProbability, truncated);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Each conversation is a separate bounded call today; a dynamic batcher would slot in here (ADR 006).</remarks>
+    public async ValueTask<IReadOnlyList<GuardVerdict>> ClassifyBatchAsync(IReadOnlyList<GuardConversation> conversations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(conversations);
+        var tasks = new Task<GuardVerdict>[conversations.Count];
+        for (var i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = ClassifyAsync(conversations[i], cancellationToken).AsTask();
+        }
+
+        return await Task.WhenAll(tasks).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The prompt is encoded as plain text after BOS (control-token strings in it stay text, ADR 003), so a Llama Guard
+    /// 1 prompt rendered by the gateway yields the same ids as <see cref="ClassifyAsync"/> and reuses the cached prefix.
+    /// The probability is read at the first generated position (Llama Guard 3: after a generated <c>\n\n</c>).
+    /// </remarks>
+    public async ValueTask<GuardCompletion> CompleteAsync(string prompt, int maxTokens, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prompt);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxTokens, 1);
+        var ids = _encoder.EncodeRaw(prompt);
+        maxTokens = Math.Min(maxTokens, ContextTokens - ids.Length);
+        if (maxTokens < 1)
+        {
+            throw new GuardEngineException($"{Name}: the prompt has {ids.Length} tokens, which leaves no room in the {ContextTokens}-token context");
+        }
+
+        // A raw prompt that is not a rendered guard prompt simply runs whole; it is not a prefix miss.
+        var prefix = _prefixes?.Entries.FirstOrDefault(e => ids.AsSpan().StartsWith(e.Ids));
+        var generation = await InferAsync(ids, prefix, maxTokens, StopRule.Completion, _encoder.LeadIn, cancellationToken).ConfigureAwait(false);
+        var text = _encoder.Tokenizer.Decode(generation.Tokens, skipSpecialTokens: true);
+        return new GuardCompletion(text, generation.UnsafeProbability, ids.Length, generation.Tokens.Length);
+    }
+
+    /// <summary>Waits for running calls to finish, then releases the session and caches; later calls fail.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        for (var i = 0; i < _maxConcurrency; i++)
+        {
+            _gate.Wait();
+        }
+
+        _prefixes?.Dispose();
+        _empty.Dispose();
+        _decoder.Dispose();
+        _gate.Release(_maxConcurrency);
+    }
+}

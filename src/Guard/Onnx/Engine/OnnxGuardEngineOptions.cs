@@ -1,0 +1,97 @@
+using Guard.Prompts;
+
+namespace Guard.Onnx.Engine;
+
+/// <summary>Settings of the local ONNX Runtime guard engine (<c>Guard:Onnx</c>).</summary>
+public sealed class OnnxGuardEngineOptions
+{
+    /// <summary>The model directory: <c>manifest.json</c>, the graph it names, and <c>tokenizer.json</c> or <c>tokenizer.model</c>.</summary>
+    public string ModelDirectory { get; set; } = string.Empty;
+
+    /// <summary>Where the model runs; CPU by default.</summary>
+    public OnnxExecutionProvider Provider { get; set; } = OnnxExecutionProvider.Cpu;
+
+    /// <summary>What happens when <see cref="Provider"/> is CUDA and CUDA cannot be used.</summary>
+    public CudaFallback CudaFallback { get; set; } = CudaFallback.Fail;
+
+    /// <summary>The CUDA device ordinal.</summary>
+    public int DeviceId { get; set; }
+
+    /// <summary>
+    /// Full path of the CUDA plugin execution provider library (<c>libonnxruntime_providers_cuda.so</c> of the npm ONNX
+    /// Runtime build); when unset, the classic CUDA provider of an official GPU build is used.
+    /// </summary>
+    public string? CudaProviderLibraryPath { get; set; }
+
+    /// <summary>Most guard calls running inference at once; further calls wait (and honour their cancellation).</summary>
+    public int MaxConcurrency { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>Threads of ONNX Runtime's intra-op pool per session; 0 lets ONNX Runtime choose (one per physical core).</summary>
+    public int IntraOpThreads { get; set; }
+
+    /// <summary>Whether the fixed prompt prefix is computed once per role and reused by every call (docs/adr/006).</summary>
+    public bool PrefixReuse { get; set; } = true;
+
+    /// <summary>Most tokens generated per verdict, the verdict word included (enough for <c>unsafe</c> and a code list).</summary>
+    public int MaxCategoryTokens { get; set; } = 12;
+
+    /// <summary>Custom taxonomy; null keeps the family's default categories.</summary>
+    public GuardTaxonomyConfig? Taxonomy { get; set; }
+
+    /// <summary>Context window in tokens (prompt and answer); null uses the model's <c>max_position_embeddings</c>.</summary>
+    public int? ContextTokens { get; set; }
+
+    /// <summary>Collects every configuration problem (model files are checked when the engine starts); empty when valid.</summary>
+    /// <param name="family">The model's family, to validate <see cref="Taxonomy"/>; null skips that check.</param>
+    /// <returns>The problems, each naming the setting, the bad value and the fix.</returns>
+    public IReadOnlyList<string> Validate(GuardFamily? family = null)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(ModelDirectory))
+        {
+            errors.Add("Guard:Onnx:ModelDirectory must name the model directory (manifest.json, model.onnx, tokenizer.json).");
+        }
+
+        if (!Enum.IsDefined(Provider))
+        {
+            errors.Add($"Guard:Onnx:Provider must be Cpu or Cuda, got {Provider}.");
+        }
+
+        if (!Enum.IsDefined(CudaFallback))
+        {
+            errors.Add($"Guard:Onnx:CudaFallback must be Fail or UseCpu, got {CudaFallback}.");
+        }
+
+        if (DeviceId < 0)
+        {
+            errors.Add($"Guard:Onnx:DeviceId must be 0 or more, got {DeviceId}.");
+        }
+
+        if (MaxConcurrency < 1)
+        {
+            errors.Add($"Guard:Onnx:MaxConcurrency must be at least 1, got {MaxConcurrency}.");
+        }
+
+        if (IntraOpThreads < 0)
+        {
+            errors.Add($"Guard:Onnx:IntraOpThreads must be 0 (ONNX Runtime's choice) or more, got {IntraOpThreads}.");
+        }
+
+        if (MaxCategoryTokens is < 1 or > 256)
+        {
+            errors.Add($"Guard:Onnx:MaxCategoryTokens must be between 1 and 256, got {MaxCategoryTokens}.");
+        }
+
+        if (ContextTokens is < 64)
+        {
+            errors.Add($"Guard:Onnx:ContextTokens must be at least 64 when set, got {ContextTokens}.");
+        }
+
+        if (Taxonomy is not null && family is { } f)
+        {
+            errors.AddRange(GuardTaxonomyValidator.Validate(f, Taxonomy));
+        }
+
+        return errors;
+    }
+}

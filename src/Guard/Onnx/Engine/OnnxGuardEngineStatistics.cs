@@ -1,0 +1,20 @@
+namespace Guard.Onnx.Engine;
+
+/// <summary>Counters of an <see cref="OnnxGuardEngine"/> since it started.</summary>
+/// <param name="Calls">Inference calls that started (classifications and completions).</param>
+/// <param name="Failures">Calls that failed with a <c>GuardEngineException</c>.</param>
+/// <param name="Cancelled">Calls cancelled by their caller.</param>
+/// <param name="PrefixHits">Calls that started from a cached prefix.</param>
+/// <param name="PrefixMisses">Calls that had a cached prefix but whose prompt ids did not start with it (a full run instead).</param>
+/// <param name="ForwardPasses">Forward passes run, prefix builds excluded.</param>
+/// <param name="InFlight">Calls running inference now.</param>
+/// <param name="PeakInFlight">Most calls that ran inference at the same time.</param>
+public sealed record OnnxGuardEngineStatistics(
+    long Calls,
+    long Failures,
+    long Cancelled,
+    long PrefixHits,
+    long PrefixMisses,
+    long ForwardPasses,
+    int InFlight,
+    int PeakInFlight);
