@@ -7,6 +7,7 @@
 // Needs `./eng/bootstrap.sh --tests` (the Llama 2 test tokenizer is generated from npm llama-tokenizer-js on first use).
 using System.Diagnostics;
 using System.Globalization;
+using Bench.Common;
 using Guard.Conversations;
 using Guard.Onnx.Builder;
 using Guard.Onnx.Engine;
@@ -160,8 +161,8 @@ static double Percentile(double[] sorted, double p)
 
 static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogitsOnly)
 {
-    var js = FindJsDirectory();
-    Node(js, "generate-fixtures.mjs");
+    var js = TokenizerFixtures.FindJsDirectory();
+    TokenizerFixtures.Node(js, "generate-fixtures.mjs");
     LlamaOnnxBuilder.Build(
         new RandomLlamaWeights(config, 1234, 0.5f),
         new LlamaBuildOptions
@@ -173,39 +174,6 @@ static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogit
         },
         dir);
     return dir;
-}
-
-static string FindJsDirectory()
-{
-    foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Guard.Tests", "js");
-            if (File.Exists(Path.Combine(candidate, "generate-fixtures.mjs")))
-            {
-                return Directory.Exists(Path.Combine(candidate, "node_modules"))
-                    ? candidate
-                    : throw new InvalidOperationException($"{candidate}/node_modules is missing: run ./eng/bootstrap.sh --tests");
-            }
-        }
-    }
-
-    throw new InvalidOperationException("tests/Guard.Tests/js not found; run from the repository");
-}
-
-static string Node(string workingDirectory, string arguments)
-{
-    var start = new ProcessStartInfo("node", arguments)
-    {
-        WorkingDirectory = workingDirectory,
-        RedirectStandardOutput = true,
-        UseShellExecute = false,
-    };
-    using var process = Process.Start(start) ?? throw new InvalidOperationException("node could not be started");
-    var output = process.StandardOutput.ReadToEnd();
-    process.WaitForExit();
-    return process.ExitCode == 0 ? output : throw new InvalidOperationException($"node {arguments} exited with {process.ExitCode}");
 }
 
 string Arg(string name, string fallback)

@@ -7,24 +7,25 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Bench.Common;
 using Guard.Tokenizers;
 
 var passes = IntArg("--passes", 5);
 var jsPasses = IntArg("--js-passes", 3);
 var families = Arg("--families", "llama2,llama3").Split(',');
 var inv = CultureInfo.InvariantCulture;
-var js = FindJsDirectory();
-Node(js, "generate-fixtures.mjs");
+var js = TokenizerFixtures.FindJsDirectory();
+TokenizerFixtures.Node(js, "generate-fixtures.mjs");
 var corpus = JsonSerializer.Deserialize<JsonElement>(File.ReadAllText(Path.Combine(js, "generated", "corpus.json")));
 var texts = corpus.GetProperty("texts").EnumerateArray().Select(e => e.GetString()!).ToArray();
 var kinds = corpus.GetProperty("kinds").EnumerateArray().Select(e => e.GetString()!).ToArray();
 var chars = texts.Sum(t => (long)t.Length);
 var jsResult = jsPasses > 0
-    ? JsonSerializer.Deserialize<JsonElement>(Node(js, $"bench.mjs --passes {jsPasses} --families {string.Join(',', families)}"))
+    ? JsonSerializer.Deserialize<JsonElement>(TokenizerFixtures.Node(js, $"bench.mjs --passes {jsPasses} --families {string.Join(',', families)}"))
     : default;
 
 Console.WriteLine(string.Create(inv, $"Corpus: {texts.Length:N0} strings, {chars / 1e6:F1} M UTF-16 chars (tests/Guard.Tests/js/corpus.mjs: 11 kinds x 10,000 + edge cases)."));
-Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, node {Node(js, "--version").Trim()}; one thread; best of {passes} C# and {jsPasses} JS passes after a warm-up pass."));
+Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, node {TokenizerFixtures.Node(js, "--version").Trim()}; one thread; best of {passes} C# and {jsPasses} JS passes after a warm-up pass."));
 Console.WriteLine();
 Console.WriteLine("| family | tokens | JS CPU ms | C# CPU ms (warm cache) | C# CPU ms (cold cache) | JS wall ms | C# wall ms (warm) | C# M chars/s (warm) | ratio warm | ratio cold |");
 Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -102,36 +103,3 @@ string Arg(string name, string fallback)
 }
 
 int IntArg(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
-
-static string FindJsDirectory()
-{
-    foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-    {
-        for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tests", "Guard.Tests", "js");
-            if (File.Exists(Path.Combine(candidate, "bench.mjs")))
-            {
-                return Directory.Exists(Path.Combine(candidate, "node_modules"))
-                    ? candidate
-                    : throw new InvalidOperationException($"{candidate}/node_modules is missing: run ./eng/bootstrap.sh --tests");
-            }
-        }
-    }
-
-    throw new InvalidOperationException("tests/Guard.Tests/js not found; run from the repository");
-}
-
-static string Node(string workingDirectory, string arguments)
-{
-    var start = new ProcessStartInfo("node", arguments)
-    {
-        WorkingDirectory = workingDirectory,
-        RedirectStandardOutput = true,
-        UseShellExecute = false,
-    };
-    using var process = Process.Start(start) ?? throw new InvalidOperationException("node could not be started");
-    var output = process.StandardOutput.ReadToEnd();
-    process.WaitForExit();
-    return process.ExitCode == 0 ? output : throw new InvalidOperationException($"node {arguments} exited with {process.ExitCode}");
-}
