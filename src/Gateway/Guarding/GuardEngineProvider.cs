@@ -1,6 +1,6 @@
 using Guard.Engines;
-using Guard.Tokenizers;
 using Guard.Onnx.Engine;
+using Guard.Tokenizers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

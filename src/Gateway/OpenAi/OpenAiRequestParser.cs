@@ -132,16 +132,16 @@ internal static class OpenAiRequestParser
     private static List<ChatMessage> ParseMessages(ModelInfo model, JsonElement array) =>
         JsonFields.Messages(model, array, "an object", (item, at) =>
         {
-                var role = JsonFields.Get(item, "role") is { } r && r.ValueKind == JsonValueKind.String
-                    ? r.GetString()!
-                    : throw ApiError.InvalidException($"'{at}.role' is required and must be a string.", $"{at}.role");
-                if (!Roles.Contains(role))
-                {
-                    throw ApiError.InvalidException(
-                        $"Invalid value: '{role}'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
-                        $"{at}.role");
-                }
-                var content = ReadContent(item, at, role);
+            var role = JsonFields.Get(item, "role") is { } r && r.ValueKind == JsonValueKind.String
+                ? r.GetString()!
+                : throw ApiError.InvalidException($"'{at}.role' is required and must be a string.", $"{at}.role");
+            if (!Roles.Contains(role))
+            {
+                throw ApiError.InvalidException(
+                    $"Invalid value: '{role}'. Supported values are: 'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
+                    $"{at}.role");
+            }
+            var content = ReadContent(item, at, role);
             return new ChatMessage(role, content);
         });
 

@@ -122,16 +122,16 @@ internal static class WorkersAiRequestParser
     private static List<ChatMessage> ParseMessages(ModelInfo model, JsonElement array) =>
         JsonFields.Messages(model, array, "an object with 'role' and 'content'", (item, at) =>
         {
-                var role = JsonFields.Get(item, "role") is { } r
-                    ? (r.ValueKind == JsonValueKind.String ? r.GetString()! : throw JsonFields.TypeError($"{at}.role", "a string", r))
-                    : throw ApiError.InvalidException($"'{at}.role' is required.", $"{at}.role");
-                if (!Roles.Contains(role))
-                {
-                    throw ApiError.InvalidException($"'{at}.role' must be one of system, user, assistant, tool; got '{role}'.", $"{at}.role");
-                }
-                var content = JsonFields.Get(item, "content") is { } c
-                    ? (c.ValueKind == JsonValueKind.String ? c.GetString()! : throw JsonFields.TypeError($"{at}.content", "a string", c))
-                    : throw ApiError.InvalidException($"'{at}.content' is required.", $"{at}.content");
+            var role = JsonFields.Get(item, "role") is { } r
+                ? (r.ValueKind == JsonValueKind.String ? r.GetString()! : throw JsonFields.TypeError($"{at}.role", "a string", r))
+                : throw ApiError.InvalidException($"'{at}.role' is required.", $"{at}.role");
+            if (!Roles.Contains(role))
+            {
+                throw ApiError.InvalidException($"'{at}.role' must be one of system, user, assistant, tool; got '{role}'.", $"{at}.role");
+            }
+            var content = JsonFields.Get(item, "content") is { } c
+                ? (c.ValueKind == JsonValueKind.String ? c.GetString()! : throw JsonFields.TypeError($"{at}.content", "a string", c))
+                : throw ApiError.InvalidException($"'{at}.content' is required.", $"{at}.content");
             return new ChatMessage(role, content);
         });
 
