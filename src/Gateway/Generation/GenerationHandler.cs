@@ -4,6 +4,7 @@ using Gateway.Errors;
 using Gateway.Hosting;
 using Gateway.OpenAi;
 using Gateway.Proxy;
+using Gateway.Telemetry;
 using Gateway.WorkersAi;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -14,11 +15,18 @@ namespace Gateway.Generation;
 /// <summary>The HTTP edge for text generation: reads and validates the request for its surface, hands it to the
 /// proxy flow, and maps every <see cref="ApiException"/> to the surface's error envelope.</summary>
 internal sealed partial class GenerationHandler(
-    ModelCatalog catalog, GenerationProxy proxy, IOptions<GatewayOptions> options, ILogger<GenerationHandler> logger)
+    ModelCatalog catalog, GenerationProxy proxy, GatewayMetrics metrics, TimeProvider time,
+    IOptions<GatewayOptions> options, ILogger<GenerationHandler> logger)
 {
+    // Content logging is for debugging only (Gateway:LogContent); each text is cut to this length.
+    private const int MaxLoggedChars = 2000;
+
     public async Task HandleAsync(HttpContext context, ClientApi api, string? routeModel = null, string? accountId = null)
     {
         var workersAi = api.IsWorkersAi();
+        var started = time.GetTimestamp();
+        using var activity = GatewayMetrics.ActivitySource.StartActivity("generation");
+        activity?.SetTag("gateway.api", api.ToString());
         GenerationRequest? request = null;
         try
         {
@@ -45,6 +53,12 @@ internal sealed partial class GenerationHandler(
             {
                 document.Dispose();
                 throw;
+            }
+            activity?.SetTag("gateway.model", request.Model.Id);
+            activity?.SetTag("gateway.stream", request.Stream);
+            if (options.Value.LogContent)
+            {
+                LogContent(logger, api, request.Model.Id, Cut(request.Prompt ?? string.Join("\n", request.Messages!.Select(m => $"{m.Role}: {m.Content}"))));
             }
             if (request.Model.Deprecated is { } deprecated)
             {
@@ -78,9 +92,15 @@ internal sealed partial class GenerationHandler(
         }
         finally
         {
+            metrics.RequestFinished(api.ToString(), request?.Model.Id, context.Response.StatusCode, time.GetElapsedTime(started));
             request?.Dispose();
         }
     }
+
+    private static string Cut(string text) => text.Length <= MaxLoggedChars ? text : text[..MaxLoggedChars] + "...";
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Content of a {Api} request for {Model} (Gateway:LogContent is on): {Content}")]
+    private static partial void LogContent(ILogger logger, ClientApi api, string model, string content);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Request rejected with {Status} ({Kind})")]
     private static partial void LogRejected(ILogger logger, int status, ApiErrorKind kind);

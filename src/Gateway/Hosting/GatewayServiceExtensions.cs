@@ -41,6 +41,8 @@ public static class GatewayServiceExtensions
         services.TryAddSingleton<OpenAiFormatter>();
         services.TryAddSingleton<GenerationProxy>();
         services.TryAddSingleton<GenerationHandler>();
+        services.AddMetrics();
+        services.TryAddSingleton<GatewayMetrics>();
         services.AddModerationSeam();
         services.AddGatewayHealth();
         services.AddGatewayTelemetry(configuration);

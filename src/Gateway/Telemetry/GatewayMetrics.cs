@@ -1,0 +1,32 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace Gateway.Telemetry;
+
+/// <summary>The gateway's own traces and metrics (source and meter <c>Gateway</c>).</summary>
+/// <remarks>Instruments cost nothing until a listener (the OpenTelemetry meter provider, a test) is attached.</remarks>
+public sealed class GatewayMetrics
+{
+    /// <summary>The activity source for generation spans.</summary>
+    public static readonly ActivitySource ActivitySource = new(TelemetryExtensions.SourceName);
+
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _duration;
+
+    /// <summary>Creates the instruments on a meter from the host's factory.</summary>
+    public GatewayMetrics(IMeterFactory meterFactory)
+    {
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        var meter = meterFactory.Create(TelemetryExtensions.SourceName);
+        _requests = meter.CreateCounter<long>("gateway.requests", "{request}", "Text-generation requests, by API surface, model and HTTP status.");
+        _duration = meter.CreateHistogram<double>("gateway.request.duration", "s", "Time from request start to the last byte of the response.");
+    }
+
+    /// <summary>Records one finished request.</summary>
+    public void RequestFinished(string api, string? model, int status, TimeSpan duration)
+    {
+        var tags = new TagList { { "api", api }, { "model", model ?? "unknown" }, { "http.response.status_code", status } };
+        _requests.Add(1, tags);
+        _duration.Record(duration.TotalSeconds, tags);
+    }
+}
