@@ -22,7 +22,7 @@ public sealed class Llama2TokenizerTests(TokenizerFixture fixture)
         Assert.True(t.TryGetSpecialTokenId("<s>", out var bos) && bos == 1);
         Assert.True(t.TryGetSpecialTokenId("</s>", out var eos) && eos == 2);
 
-        // /work/shared/reference/llamaguard/README.md: ▁safe 9109, ▁unsafe 25110, <0x0A> 13, O 29949, 1 29896, 3 29941, ',' 29892.
+        // Llama Guard reference token ids (LlamaGuard-7b model card facts): ▁safe 9109, ▁unsafe 25110, <0x0A> 13, O 29949, 1 29896, 3 29941, ',' 29892.
         Assert.Equal([9109], t.Encode("safe", addBos: false));
         Assert.Equal([25110], t.Encode("unsafe", addBos: false));
         Assert.Equal([25110, 13, 29949, 29896, 29892, 29949, 29941], t.Encode("unsafe\nO1,O3", addBos: false));
