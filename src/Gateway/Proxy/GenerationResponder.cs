@@ -32,7 +32,7 @@ internal sealed partial class GenerationResponder(
             if (!response.IsSuccessStatusCode)
             {
                 var body = await ReadLimitedAsync(response.Content, 64 * 1024, aborted);
-                var error = UpstreamErrors.Map(upstream, response.StatusCode, body);
+                var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span);
                 LogUpstreamStatus(logger, upstream.Name, (int)response.StatusCode);
                 if (response.Headers.RetryAfter is { } retry)
                 {
@@ -224,7 +224,7 @@ internal sealed partial class GenerationResponder(
         }
     }
 
-    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
+    private static async Task<ReadOnlyMemory<byte>> ReadLimitedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
     {
         if (content.Headers.ContentLength > maxBytes)
         {
@@ -238,7 +238,8 @@ internal sealed partial class GenerationResponder(
             var read = await stream.ReadAsync(memory, cancellationToken);
             if (read == 0)
             {
-                return buffer.WrittenSpan.ToArray();
+                // The buffer is this call's own: hand its memory out instead of copying it.
+                return buffer.WrittenMemory;
             }
             buffer.Advance(read);
             if (buffer.WrittenCount > maxBytes)
