@@ -59,6 +59,7 @@ public static class GatewayServiceExtensions
         _ = app.Services.GetRequiredService<GuardEngineProvider>();
         // An unexpected exception still answers in the caller's envelope (500, 9005 / internal_error), not an empty 500.
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = StatusCodeErrors.WriteUnhandledAsync });
+        app.MapGatewayTelemetry();
         app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
         app.MapGeneration();
         app.MapModerations();

@@ -1,60 +1,86 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Gateway.Telemetry;
 
-/// <summary>Wires OpenTelemetry tracing and metrics by hand (the hosting integration package is not used) and exports
-/// them over OTLP when an endpoint is configured.</summary>
+/// <summary>OpenTelemetry the service-defaults way: ASP.NET Core, HttpClient and runtime instrumentation plus the
+/// gateway's own source and meter, exported over OTLP when an endpoint is configured and on a Prometheus scrape
+/// endpoint when enabled.</summary>
 public static class TelemetryExtensions
 {
     /// <summary>The gateway's own ActivitySource and Meter name.</summary>
     public const string SourceName = "Gateway";
 
-    private static readonly string[] Sources = [SourceName, "Microsoft.AspNetCore", "System.Net.Http", "Yarp.ReverseProxy"];
-    private static readonly string[] Meters = [SourceName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
+    private static readonly string[] Sources = [SourceName, "Yarp.ReverseProxy"];
+    private static readonly string[] Meters = [SourceName, "Microsoft.AspNetCore.Server.Kestrel"];
 
-    /// <summary>Adds tracer and meter providers exporting to <c>Telemetry:OtlpEndpoint</c> or
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>; without either, nothing is collected.</summary>
+    /// <summary>Adds the OpenTelemetry pipeline when an exporter is configured: <c>Telemetry:OtlpEndpoint</c> or
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (traces and metrics over OTLP), <c>Telemetry:Prometheus:Enabled</c>
+    /// (metrics on a scrape endpoint). Without either, nothing is collected.</summary>
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
-        var endpoint = configuration["Telemetry:OtlpEndpoint"] ?? configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (string.IsNullOrWhiteSpace(endpoint) || !Uri.TryCreate(endpoint, UriKind.Absolute, out var uri))
+        var section = configuration.GetSection(TelemetryOptions.SectionName);
+        services.Configure<TelemetryOptions>(section);
+        var options = section.Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var otlpFromEnvironment = options.OtlpEndpoint is null
+            && Uri.TryCreate(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"], UriKind.Absolute, out _);
+        var otlp = options.OtlpEndpoint is not null || otlpFromEnvironment;
+        if (!otlp && !options.Prometheus.Enabled)
         {
             return services;
         }
-        var serviceName = configuration["Telemetry:ServiceName"] ?? "moderation-gateway";
-        var resource = ResourceBuilder.CreateDefault().AddService(serviceName);
-        // Registered as singletons so the host disposes (and flushes) them at shutdown.
-        services.AddSingleton(_ => Sdk.CreateTracerProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddSource(Sources)
-            .AddOtlpExporter(o => o.Endpoint = uri)
-            .Build());
-        services.AddSingleton(_ => Sdk.CreateMeterProviderBuilder()
-            .SetResourceBuilder(resource)
-            .AddMeter(Meters)
-            .AddOtlpExporter(o => o.Endpoint = uri)
-            .Build());
-        services.AddHostedService<TelemetryStarter>();
+
+        var builder = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(options.ServiceName))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter(Meters);
+                if (options.Prometheus.Enabled)
+                {
+                    metrics.AddPrometheusExporter();
+                }
+            });
+        if (otlp)
+        {
+            builder.WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddSource(Sources));
+            // Without an endpoint in configuration, the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
+            if (options.OtlpEndpoint is { } endpoint)
+            {
+                builder.UseOtlpExporter(options.OtlpProtocol, endpoint);
+            }
+            else
+            {
+                builder.UseOtlpExporter();
+            }
+        }
         return services;
     }
-}
 
-/// <summary>Resolves the providers at start so they listen from the first request.</summary>
-internal sealed class TelemetryStarter : Microsoft.Extensions.Hosting.IHostedService
-{
-    // Taking the providers as dependencies is what creates them; they listen from then on.
-    public TelemetryStarter(TracerProvider tracer, MeterProvider meter)
+    /// <summary>Maps the Prometheus scrape endpoint when it is enabled, restricted to its own port when one is set.</summary>
+    public static WebApplication MapGatewayTelemetry(this WebApplication app)
     {
-        ArgumentNullException.ThrowIfNull(tracer);
-        ArgumentNullException.ThrowIfNull(meter);
+        var options = app.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        if (!options.Prometheus.Enabled)
+        {
+            return app;
+        }
+        var port = options.Prometheus.Port;
+        app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
+            context.Request.Path == options.Prometheus.Path
+            && (port is null || context.Connection.LocalPort == port));
+        return app;
     }
-
-    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -6,20 +6,24 @@ using System.Text.Json.Nodes;
 using Guard.Conversations;
 using Guard.Prompts;
 using Guard.Verdicts;
+using Polly;
+using Polly.Timeout;
 
 namespace Guard.Engines;
 
 /// <summary>Shared flow of the remote engines: render the Llama Guard prompt (truncated to the context window by the
-/// documented rule), call the server with per-attempt timeouts and retries, parse the verdict.</summary>
+/// documented rule), call the server through a resilience pipeline (per-attempt timeouts, retries), parse the verdict.</summary>
 public abstract class RemoteGuardEngine : IGuardEngine
 {
     private readonly LlamaGuardPromptRenderer _renderer;
     private readonly Func<string, int> _countTokens;
     private readonly GuardHealthTracker _health;
+    private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
 
     /// <summary>Creates the engine.</summary>
     /// <param name="options">Validated options.</param>
-    /// <param name="http">The client used for calls; its own timeout should be infinite (attempts are timed here).</param>
+    /// <param name="http">The client used for calls; its own timeout should be infinite (attempts are timed by the
+    /// engine's resilience pipeline).</param>
     /// <param name="time">Clock for latency, backoff and health.</param>
     /// <param name="countTokens">Exact token counter (a loaded tokenizer), or null for the documented estimate.</param>
     protected RemoteGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens)
@@ -32,6 +36,7 @@ public abstract class RemoteGuardEngine : IGuardEngine
         _renderer = new LlamaGuardPromptRenderer(options.Family, Taxonomy);
         _countTokens = countTokens ?? EstimateTokens;
         _health = new GuardHealthTracker(time);
+        _pipeline = RemoteGuardResilience.Build(options, time, _health);
     }
 
     /// <summary>The engine's options.</summary>
@@ -80,48 +85,45 @@ public abstract class RemoteGuardEngine : IGuardEngine
     public async ValueTask<GuardCompletion> CompleteAsync(string prompt, int maxTokens, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(prompt);
-        for (var attempt = 1; ; attempt++)
+        try
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(Options.Timeout);
-            TimeSpan? retryAfter = null;
-            try
-            {
-                var result = await SendAsync(prompt, maxTokens, timeout.Token).ConfigureAwait(false);
-                _health.Success();
-                return result;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception ex) when (Classify(ex, out var failure))
-            {
-                _health.Failure(failure.Message);
-                retryAfter = (ex as RemoteStatusException)?.RetryAfter;
-                if (!failure.Transient || attempt >= Options.MaxAttempts)
-                {
-                    throw failure;
-                }
-            }
-            await Task.Delay(Backoff(attempt, retryAfter), Time, cancellationToken).ConfigureAwait(false);
+            var result = await SendAsync(prompt, maxTokens, cancellationToken).ConfigureAwait(false);
+            _health.Success();
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex) when (Classify(ex, out var failure))
+        {
+            _health.Failure(failure.Message);
+            throw failure;
         }
     }
 
-    /// <summary>Sends one attempt; throws <see cref="RemoteStatusException"/> for HTTP errors and
-    /// <see cref="GuardEngineException"/> for malformed replies.</summary>
+    /// <summary>Sends one call (retried by the resilience pipeline); throws <see cref="RemoteStatusException"/> for HTTP
+    /// errors and <see cref="GuardEngineException"/> for malformed replies.</summary>
     protected abstract Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken);
 
     /// <summary>Posts a JSON body with the configured bearer token and parses the JSON answer; HTTP errors become
-    /// <see cref="RemoteStatusException"/> and malformed answers <see cref="GuardEngineException"/>.</summary>
+    /// <see cref="RemoteStatusException"/> and malformed answers <see cref="GuardEngineException"/>. Transient failures
+    /// (connection errors, attempt timeouts, 408, 429, 5xx) are retried first, as configured.</summary>
     protected async Task<JsonNode> PostJsonAsync(Uri uri, JsonObject body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = JsonContent.Create(body) };
-        if (!string.IsNullOrEmpty(Options.ApiToken))
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", Options.ApiToken);
-        }
-        using var response = await Http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        using var response = await _pipeline.ExecuteAsync(
+            static async (state, token) =>
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, state.uri) { Content = JsonContent.Create(state.body) };
+                if (!string.IsNullOrEmpty(state.engine.Options.ApiToken))
+                {
+                    request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", state.engine.Options.ApiToken);
+                }
+                // The default completion option buffers the body, so the attempt timeout covers all of it.
+                return await state.engine.Http.SendAsync(request, token).ConfigureAwait(false);
+            },
+            (engine: this, uri, body),
+            cancellationToken).ConfigureAwait(false);
         await EnsureSuccessAsync(response, cancellationToken).ConfigureAwait(false);
         var text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -141,9 +143,7 @@ public abstract class RemoteGuardEngine : IGuardEngine
             return;
         }
         var body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-        var retryAfter = response.Headers.RetryAfter?.Delta
-            ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-        throw new RemoteStatusException(response.StatusCode, body.Length > 300 ? body[..300] : body, retryAfter);
+        throw new RemoteStatusException(response.StatusCode, body.Length > 300 ? body[..300] : body);
     }
 
     private bool Classify(Exception ex, out GuardEngineException failure)
@@ -153,28 +153,16 @@ public abstract class RemoteGuardEngine : IGuardEngine
             GuardEngineException g => g,
             RemoteStatusException s => new GuardEngineException(
                 $"{Name}: the guard server answered HTTP {(int)s.Status}", IsTransient(s.Status), s),
-            OperationCanceledException => new GuardEngineException($"{Name}: no answer within {Options.Timeout.TotalSeconds:0.###} s", transient: true, ex),
+            TimeoutRejectedException or OperationCanceledException => new GuardEngineException($"{Name}: no answer within {Options.Timeout.TotalSeconds:0.###} s", transient: true, ex),
             HttpRequestException or IOException => new GuardEngineException($"{Name}: the guard server could not be reached ({ex.GetType().Name})", transient: true, ex),
             _ => null!,
         };
         return failure is not null;
     }
 
+    // The statuses the resilience pipeline retries (HttpClientResiliencePredicates.IsTransient).
     private static bool IsTransient(HttpStatusCode status) =>
         status is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests || (int)status >= 500;
-
-    private TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
-    {
-        var max = Options.MaxRetryDelay;
-        if (retryAfter is { } ra && ra > TimeSpan.Zero)
-        {
-            return ra < max ? ra : max;
-        }
-        var exponential = Options.RetryDelay.TotalMilliseconds * Math.Pow(2, attempt - 1);
-        // Full jitter keeps many gateway replicas from retrying in lockstep.
-        var jittered = exponential * (0.5 + Random.Shared.NextDouble() / 2);
-        return TimeSpan.FromMilliseconds(Math.Min(jittered, max.TotalMilliseconds));
-    }
 
     /// <summary>The token estimate used when no tokenizer is configured: ASCII text at 3 bytes per token and
     /// every other UTF-8 byte as one token (the byte-fallback worst case). See docs/guard.md.</summary>
@@ -198,16 +186,13 @@ public abstract class RemoteGuardEngine : IGuardEngine
     }
 
     /// <summary>An HTTP error status from the guard server.</summary>
-    protected sealed class RemoteStatusException(HttpStatusCode status, string body, TimeSpan? retryAfter) : Exception($"HTTP {(int)status}")
+    protected sealed class RemoteStatusException(HttpStatusCode status, string body) : Exception($"HTTP {(int)status}")
     {
         /// <summary>The status.</summary>
         public HttpStatusCode Status { get; } = status;
 
         /// <summary>The start of the body (never logged by the engine; may help debugging).</summary>
         public string Body { get; } = body;
-
-        /// <summary>The server's Retry-After.</summary>
-        public TimeSpan? RetryAfter { get; } = retryAfter;
     }
 
 }

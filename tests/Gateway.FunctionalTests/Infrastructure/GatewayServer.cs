@@ -30,11 +30,12 @@ public sealed class GatewayServer : IAsyncDisposable
     /// <summary>The gateway's services.</summary>
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a gateway with configuration overrides (for example routes to a <see cref="ScriptedUpstream"/>).</summary>
+    /// <summary>Starts a gateway with configuration overrides (for example routes to a <see cref="ScriptedUpstream"/>);
+    /// <see cref="BaseAddress"/> is the first of <paramref name="urls"/>.</summary>
     public static async Task<GatewayServer> StartAsync(
-        IEnumerable<KeyValuePair<string, string?>>? overrides = null, Action<IServiceCollection>? services = null)
+        IEnumerable<KeyValuePair<string, string?>>? overrides = null, Action<IServiceCollection>? services = null, string urls = "http://127.0.0.1:0")
     {
-        var builder = GatewayHost.CreateBuilder(["--urls", "http://127.0.0.1:0"], overrides);
+        var builder = GatewayHost.CreateBuilder(["--urls", urls], overrides);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(CapturingLoggerProvider.Instance);
         services?.Invoke(builder.Services);

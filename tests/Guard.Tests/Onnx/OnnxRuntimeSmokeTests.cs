@@ -12,7 +12,7 @@ public sealed class OnnxRuntimeSmokeTests
         Assert.NotNull(env);
 
         var version = OnnxRuntimeInfo.GetVersion();
-        Assert.StartsWith("1.29", version, StringComparison.Ordinal);
+        Assert.StartsWith("1.31", version, StringComparison.Ordinal);
         Assert.Equal(env.GetVersionString(), version);
 
         Assert.Contains("CPUExecutionProvider", OnnxRuntimeInfo.GetAvailableProviders());

@@ -42,7 +42,7 @@ internal static class SessionFactory
                     : "Guard:Onnx:Provider";
                 var message = $"CUDA was configured but cannot be used: {problem}. Hint: {CudaRequirements}"
                     + (options.CudaProviderLibraryPath is null
-                        ? "; without Guard:Onnx:CudaProviderLibraryPath the classic CUDA provider is used, which a CPU-only ONNX Runtime build lacks: set the path to libonnxruntime_providers_cuda.so or build with -p:UseOfficialOnnxRuntime=true"
+                        ? "; without Guard:Onnx:CudaProviderLibraryPath the classic CUDA provider is used, which the CPU build of ONNX Runtime lacks: build with -p:OnnxRuntimeGpu=true (docs/onnx.md) or set the path to a CUDA plugin provider library"
                         : string.Empty);
                 if (options.CudaFallback == CudaFallback.Fail)
                 {

@@ -4,8 +4,7 @@ using Xunit.Abstractions;
 namespace Guard.Tests.Onnx.Engine;
 
 /// <summary>
-/// The CUDA plugin execution provider path with the real provider library (npm
-/// com.github.asus4.onnxruntime.linux-x64-gpu), when <c>GUARD_TEST_CUDA_PROVIDER_LIBRARY</c> names it. On a machine
+/// The CUDA plugin execution provider path with a real plugin provider library, when <c>GUARD_TEST_CUDA_PROVIDER_LIBRARY</c> names it. On a machine
 /// without a GPU and CUDA 13 it checks the error and the fallback; on a GPU machine it checks the engine runs on CUDA.
 /// </summary>
 [Collection(OnnxEngineTestGroup.Name)]
