@@ -1,15 +1,24 @@
-# Build: the bootstrap fetches the ONNX Runtime binding and native library by package name, so the SDK stage needs npm.
+# The gateway image. NuGet packages (ONNX Runtime included) restore by name; no other downloads.
+#   docker build -t moderation-gateway .                                  CPU image
+#   docker build -t moderation-gateway:cuda --build-arg FLAVOR=cuda .      CUDA 13 image (ONNX Runtime GPU build)
+ARG FLAVOR=cpu
+
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
-RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm zip && rm -rf /var/lib/apt/lists/*
+ARG FLAVOR
 WORKDIR /src
 COPY . .
-RUN ./eng/bootstrap.sh && dotnet publish src/Gateway -c Release -o /app
+RUN gpu=false; [ "$FLAVOR" = "cuda" ] && gpu=true; \
+    dotnet publish src/Gateway -c Release -r linux-x64 --self-contained -p:OnnxRuntimeGpu=$gpu -o /app
 
-FROM mcr.microsoft.com/dotnet/aspnet:10.0
+FROM mcr.microsoft.com/dotnet/runtime-deps:10.0 AS cpu
+# The CUDA flavour runs on NVIDIA's CUDA 13 runtime image with cuDNN 9 (the libraries the CUDA provider loads).
+FROM nvidia/cuda:13.0.0-cudnn-runtime-ubuntu24.04 AS cuda
+
+FROM ${FLAVOR}
 WORKDIR /app
 COPY --from=build /app .
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080
 EXPOSE 8080
-USER app
+USER 1654
 ENTRYPOINT ["./gateway"]
 CMD ["serve"]
