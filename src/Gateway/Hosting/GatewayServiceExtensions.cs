@@ -1,3 +1,4 @@
+using Gateway.Caching;
 using Gateway.Catalog;
 using Gateway.Demo;
 using Gateway.Errors;
@@ -14,6 +15,7 @@ using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Gateway.Hosting;
@@ -46,6 +48,7 @@ public static class GatewayServiceExtensions
         services.AddModerationSeam();
         services.AddGatewayHealth();
         services.AddGatewayTelemetry(configuration);
+        services.AddGatewayCache(configuration);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
         return services;
@@ -57,6 +60,8 @@ public static class GatewayServiceExtensions
         // Validate configuration now, so an invalid catalog or upstream set stops start-up with every error listed.
         _ = app.Services.GetRequiredService<UpstreamRegistry>();
         _ = app.Services.GetRequiredService<GuardEngineProvider>();
+        CacheExtensions.LogCacheLayout(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Caching"),
+            app.Services.GetRequiredService<IOptions<CacheOptions>>().Value);
         // An unexpected exception still answers in the caller's envelope (500, 9005 / internal_error), not an empty 500.
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = StatusCodeErrors.WriteUnhandledAsync });
         app.MapGatewayTelemetry();

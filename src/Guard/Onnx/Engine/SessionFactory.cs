@@ -1,3 +1,4 @@
+using Guard.Onnx;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Guard.Onnx.Engine;
@@ -41,9 +42,10 @@ internal static class SessionFactory
                     ? $"Guard:Onnx:CudaProviderLibraryPath ({path})"
                     : "Guard:Onnx:Provider";
                 var message = $"CUDA was configured but cannot be used: {problem}. Hint: {CudaRequirements}"
-                    + (options.CudaProviderLibraryPath is null
-                        ? "; without Guard:Onnx:CudaProviderLibraryPath the classic CUDA provider is used, which the CPU build of ONNX Runtime lacks: build with -p:OnnxRuntimeGpu=true (docs/onnx.md) or set the path to a CUDA plugin provider library"
-                        : string.Empty);
+                    + (options.CudaProviderLibraryPath is not null ? string.Empty
+                        : OnnxRuntimeInfo.GetAvailableProviders().Contains(CudaProviderName)
+                            ? "; this is the GPU build of ONNX Runtime, so one of those libraries or the GPU itself is missing"
+                            : "; without Guard:Onnx:CudaProviderLibraryPath the classic CUDA provider is used, which the CPU build of ONNX Runtime lacks: build with -p:OnnxRuntimeGpu=true (docs/onnx.md) or set the path to a CUDA plugin provider library");
                 if (options.CudaFallback == CudaFallback.Fail)
                 {
                     throw new OnnxModelLoadException(setting, message + ". Set Guard:Onnx:CudaFallback to UseCpu to run on the CPU instead.", ex);

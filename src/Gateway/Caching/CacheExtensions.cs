@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
+
+namespace Gateway.Caching;
+
+/// <summary>Registers the cache store: <see cref="HybridCache"/> over an in-memory level and, when <c>Cache:Redis</c>
+/// is set, Redis through Microsoft.Extensions.Caching.StackExchangeRedis.</summary>
+public static partial class CacheExtensions
+{
+    /// <summary>Adds <see cref="HybridCache"/> (and Redis as its second level when configured).</summary>
+    public static IServiceCollection AddGatewayCache(this IServiceCollection services, IConfiguration configuration)
+    {
+        var section = configuration.GetSection(CacheOptions.SectionName);
+        services.Configure<CacheOptions>(section);
+        var options = section.Get<CacheOptions>() ?? new CacheOptions();
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw new InvalidOperationException("Invalid cache configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
+        }
+        services.AddHybridCache(hybrid => hybrid.DefaultEntryOptions = new HybridCacheEntryOptions
+        {
+            Expiration = options.Expiration,
+            LocalCacheExpiration = options.LocalExpiration,
+        });
+        if (options.Redis is { Length: > 0 } redis)
+        {
+            services.AddStackExchangeRedisCache(cache =>
+            {
+                cache.InstanceName = options.InstanceName;
+                cache.ConfigurationOptions = RedisConfiguration(redis, options.RedisTimeout);
+            });
+        }
+        return services;
+    }
+
+    /// <summary>StackExchange.Redis settings for a cache that must never hold a request up: start without Redis,
+    /// keep reconnecting in the background, and time out operations quickly.</summary>
+    internal static ConfigurationOptions RedisConfiguration(string configuration, TimeSpan timeout)
+    {
+        var redis = ConfigurationOptions.Parse(configuration);
+        var ms = (int)Math.Max(1, timeout.TotalMilliseconds);
+        redis.AbortOnConnectFail = false;
+        redis.ConnectTimeout = ms;
+        redis.SyncTimeout = ms;
+        redis.AsyncTimeout = ms;
+        return redis;
+    }
+
+    /// <summary>Logs which levels the cache has, once at start-up.</summary>
+    public static void LogCacheLayout(ILogger logger, CacheOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Redis is { Length: > 0 } redis)
+        {
+            LogWithRedis(logger, ConfigurationOptions.Parse(redis).EndPoints.Select(e => e.ToString()).FirstOrDefault() ?? redis);
+        }
+        else
+        {
+            LogMemoryOnly(logger);
+        }
+    }
+
+    [LoggerMessage(EventId = 4001, Level = LogLevel.Information, Message = "Cache: in memory, with Redis at {Endpoint} as the shared second level")]
+    private static partial void LogWithRedis(ILogger logger, string endpoint);
+
+    [LoggerMessage(EventId = 4002, Level = LogLevel.Information, Message = "Cache: in memory only (Cache:Redis is not set); replicas do not share entries")]
+    private static partial void LogMemoryOnly(ILogger logger);
+}
