@@ -8,7 +8,7 @@ namespace Guard.Onnx;
 public static class OnnxRuntimeInfo
 {
     /// <summary>
-    /// Gets the version of the loaded native ONNX Runtime library, for example <c>1.29.0</c>.
+    /// Gets the version of the loaded native ONNX Runtime library, for example <c>1.31.1</c>.
     /// Creates the process-wide ONNX Runtime environment if it does not exist yet.
     /// </summary>
     /// <returns>The ONNX Runtime version string.</returns>

@@ -5,7 +5,7 @@ namespace Guard.Onnx.Builder;
 /// <summary>onnx.proto <c>ModelProto</c> importing the default (ai.onnx) operator set.</summary>
 internal sealed class OnnxModelProto(OnnxGraphProto graph) : ProtoMessage
 {
-    /// <summary>IR version 8 (ONNX 1.13+); ONNX Runtime 1.29 reads up to 11.</summary>
+    /// <summary>IR version 8 (ONNX 1.13+), well inside what ONNX Runtime 1.31 reads.</summary>
     public const long IrVersion = 8;
 
     /// <summary>ai.onnx opset 17: ReduceMean still takes <c>axes</c> as an attribute; LessOrEqual and Where are available.</summary>
