@@ -17,6 +17,9 @@ FROM nvidia/cuda:13.0.0-cudnn-runtime-ubuntu24.04 AS cuda
 FROM ${FLAVOR}
 WORKDIR /app
 COPY --from=build /app .
+# The Llama 2 and Llama 3 tokenizers the bootstrap exports, where appsettings.json's Gateway:Tokenizers expects them.
+COPY --from=build /src/eng/.cache/tokenizers/llama2/ ./tokenizers/llama2/
+COPY --from=build /src/eng/.cache/tokenizers/llama3/ ./tokenizers/llama3/
 ENV ASPNETCORE_URLS=http://0.0.0.0:8080
 EXPOSE 8080
 USER 1654

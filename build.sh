@@ -18,8 +18,11 @@ case "$verb" in
       dotnet run --no-build --project src/Gateway -c Release -- build-model --random --preset tiny --seed 1 \
         --family LlamaGuard1 --tokenizer "$root/eng/.cache/tokenizers/llama2" --out "$demo" >/dev/null
     fi
+    # Prompts are counted against context windows with the bootstrap's Llama 2 and Llama 3 tokenizers.
     exec dotnet run --no-build --project src/Gateway -c Release -- serve \
-      --Guard:Engine=Onnx --Guard:Onnx:ModelDirectory="$demo" "$@"
+      --Guard:Engine=Onnx --Guard:Onnx:ModelDirectory="$demo" \
+      --Gateway:Tokenizers:llama2="$root/eng/.cache/tokenizers/llama2" \
+      --Gateway:Tokenizers:llama3="$root/eng/.cache/tokenizers/llama3" "$@"
     ;;
   test)
     ./eng/bootstrap.sh --tests

@@ -19,6 +19,15 @@ internal static class TestRequests
     /// <summary>A catalog id the upstream serves under another name.</summary>
     public const string Renamed = "@cf/example/renamed";
 
+    /// <summary>Llama 2 with the smallest window of the shipped catalog (2048 tokens).</summary>
+    public const string Int8 = "@cf/meta/llama-2-7b-chat-int8";
+
+    /// <summary>A Llama 3 model with an 8192-token window.</summary>
+    public const string Llama3Window = "@cf/example/llama-3-8k";
+
+    /// <summary>A model with a 2048-token window and no tokenizer family (estimated).</summary>
+    public const string NoFamily = "@cf/example/no-family";
+
     public static readonly ModelCatalog Catalog = ModelCatalog.Build(new Dictionary<string, ModelOptions>
     {
         [Llama2] = new() { ContextTokens = 3072, DefaultMaxTokens = 256, DefaultMaxTokensStream = 2500, MaxTokensLimit = 2500 },
@@ -36,6 +45,9 @@ internal static class TestRequests
         },
         [LoraModel] = new() { Lora = true, Beta = true },
         [Renamed] = new() { UpstreamModel = "served-name", Tools = true },
+        [Int8] = new() { Tokenizer = "llama2", ContextTokens = 2048, DefaultMaxTokens = 256, DefaultMaxTokensStream = 1800, MaxTokensLimit = 1800 },
+        [Llama3Window] = new() { Tokenizer = "llama3", ContextTokens = 8192, MaxTokensLimit = 2048 },
+        [NoFamily] = new() { ContextTokens = 2048, MaxTokensLimit = 1800 },
     });
 
     public static ModelInfo Model(string id) => Catalog.TryGet(id, out var model) ? model : throw new ArgumentException(id);

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Guard.Tokenizers;
 
 namespace Gateway.Catalog;
 
@@ -43,6 +44,18 @@ public sealed class ModelCatalog
             {
                 errors.Add($"{where} ('{id}'): default max tokens exceed MaxTokensLimit ({limit}).");
             }
+            if (o.ContextTokens is { } context && (context < 1 || context <= Math.Max(o.DefaultMaxTokens, streamDefault)))
+            {
+                errors.Add($"{where} ('{id}'): ContextTokens {context} must be positive and larger than the default max tokens "
+                    + $"({Math.Max(o.DefaultMaxTokens, streamDefault)}), or every request without max_tokens would be refused; "
+                    + "raise ContextTokens or lower DefaultMaxTokens/DefaultMaxTokensStream.");
+            }
+            var tokenizer = ResolveTokenizer(o.Tokenizer);
+            if (tokenizer is null && !string.IsNullOrEmpty(o.Tokenizer))
+            {
+                errors.Add($"{where} ('{id}'): Tokenizer '{o.Tokenizer}' is not a known family; use "
+                    + $"{TokenizerFamilies.Llama2} or {TokenizerFamilies.Llama3}, or leave it unset to estimate tokens from bytes.");
+            }
             var d = ParameterRanges.WorkersAiDefaults;
             var r = o.Ranges;
             var ranges = new ParameterRanges(
@@ -62,7 +75,7 @@ public sealed class ModelCatalog
                 }
             }
             list.Add(new ModelInfo(id, string.IsNullOrEmpty(o.UpstreamModel) ? id : o.UpstreamModel, o.ContextTokens,
-                o.DefaultMaxTokens, streamDefault, limit, o.MaxPromptChars, o.Lora, o.Tools, o.Beta, o.Deprecated, ranges));
+                o.DefaultMaxTokens, streamDefault, limit, o.MaxPromptChars, o.Lora, o.Tools, o.Beta, o.Deprecated, ranges, tokenizer));
         }
         if (list.Count == 0 && errors.Count == 0)
         {
@@ -75,6 +88,11 @@ public sealed class ModelCatalog
         var dict = list.ToFrozenDictionary(m => m.Id, StringComparer.Ordinal);
         return new ModelCatalog(dict, list);
     }
+
+    private static string? ResolveTokenizer(string? configured) =>
+        string.Equals(configured, TokenizerFamilies.Llama2, StringComparison.OrdinalIgnoreCase) ? TokenizerFamilies.Llama2
+        : string.Equals(configured, TokenizerFamilies.Llama3, StringComparison.OrdinalIgnoreCase) ? TokenizerFamilies.Llama3
+        : null;
 
     private static (double, double) Resolve(NumberRange? configured, (double Min, double Max) fallback) =>
         configured is null ? fallback : (configured.Min, configured.Max);

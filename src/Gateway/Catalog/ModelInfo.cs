@@ -1,6 +1,8 @@
 namespace Gateway.Catalog;
 
 /// <summary>Immutable runtime view of one catalog model, with every range resolved.</summary>
+/// <remarks><see cref="Tokenizer"/> is a <see cref="Guard.Tokenizers.TokenizerFamilies"/> constant, or null when the
+/// model's prompts are estimated from their bytes.</remarks>
 public sealed record ModelInfo(
     string Id,
     string UpstreamModel,
@@ -13,7 +15,8 @@ public sealed record ModelInfo(
     bool Tools,
     bool Beta,
     DateOnly? Deprecated,
-    ParameterRanges Ranges);
+    ParameterRanges Ranges,
+    string? Tokenizer = null);
 
 /// <summary>Resolved inclusive ranges for the sampling parameters.</summary>
 public sealed record ParameterRanges(

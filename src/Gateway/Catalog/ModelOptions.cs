@@ -3,8 +3,13 @@ namespace Gateway.Catalog;
 /// <summary>One text-generation model as configured (<c>Gateway:Models:{model id}</c>); operators add models here.</summary>
 public sealed class ModelOptions
 {
-    /// <summary>Context window in tokens, when documented.</summary>
+    /// <summary>Context window in tokens, when documented. When set, a request whose prompt tokens plus
+    /// <c>max_tokens</c> exceed it is refused before it is forwarded (docs/api.md, "Context window").</summary>
     public int? ContextTokens { get; set; }
+
+    /// <summary>The tokenizer family the model's prompts are counted with: <c>llama2</c> (SentencePiece BPE, Llama 2
+    /// and Code Llama), <c>llama3</c> (byte-level BPE, Llama 3 and 3.1), or unset for the byte estimate.</summary>
+    public string? Tokenizer { get; set; }
 
     /// <summary>Default <c>max_tokens</c> when the request gives none and does not stream.</summary>
     public int DefaultMaxTokens { get; set; } = 256;

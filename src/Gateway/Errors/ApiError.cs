@@ -39,6 +39,9 @@ public enum ApiErrorKind
     /// <summary>The body exceeds the configured limit.</summary>
     PayloadTooLarge,
 
+    /// <summary>The prompt's tokens plus <c>max_tokens</c> exceed the model's context window.</summary>
+    ContextWindowExceeded,
+
     /// <summary>The content type is not JSON.</summary>
     UnsupportedMediaType,
 

@@ -4,7 +4,8 @@ namespace Gateway.Errors;
 
 /// <summary>Maps each <see cref="ApiErrorKind"/> to the codes every API surface uses for it.</summary>
 /// <remarks>Workers AI codes follow the documented Workers AI error table where one exists (5004, 5007, 3003,
-/// 5005, 3006, 3007); codes 7000/7001 are Cloudflare's routing errors; 9xxx are this gateway's own.
+/// 5005, 3006, 3007); 5021 is what Workers AI answers (HTTP 413) when input and maximum output tokens exceed a model's
+/// context window; codes 7000/7001 are Cloudflare's routing errors; 9xxx are this gateway's own.
 /// The table is documented in docs/api.md.</remarks>
 internal static class ErrorCatalog
 {
@@ -17,6 +18,7 @@ internal static class ErrorCatalog
         ApiErrorKind.RouteNotFound => 7000,
         ApiErrorKind.MethodNotAllowed => 7001,
         ApiErrorKind.PayloadTooLarge => 3006,
+        ApiErrorKind.ContextWindowExceeded => 5021,
         ApiErrorKind.UnsupportedMediaType => 3003,
         ApiErrorKind.UpstreamTimeout => 3007,
         ApiErrorKind.UpstreamError => 9001,
@@ -31,6 +33,7 @@ internal static class ErrorCatalog
         ApiErrorKind.MalformedJson or ApiErrorKind.InvalidRequest or ApiErrorKind.ModelNotFound
             or ApiErrorKind.LoraUnsupported or ApiErrorKind.RouteNotFound or ApiErrorKind.MethodNotAllowed
             or ApiErrorKind.PayloadTooLarge or ApiErrorKind.UnsupportedMediaType or ApiErrorKind.Moderated
+            or ApiErrorKind.ContextWindowExceeded
             => "invalid_request_error",
         ApiErrorKind.Unavailable => "server_overloaded",
         _ => "api_error",
@@ -43,6 +46,7 @@ internal static class ErrorCatalog
         ApiErrorKind.RouteNotFound => "unknown_url",
         ApiErrorKind.MethodNotAllowed => "method_not_allowed",
         ApiErrorKind.PayloadTooLarge => "request_too_large",
+        ApiErrorKind.ContextWindowExceeded => "context_length_exceeded",
         ApiErrorKind.UnsupportedMediaType => "unsupported_media_type",
         ApiErrorKind.UpstreamTimeout => "upstream_timeout",
         ApiErrorKind.UpstreamError => "upstream_error",
@@ -53,9 +57,13 @@ internal static class ErrorCatalog
         _ => null,
     };
 
-    /// <summary>The status for a surface: Workers AI reports unknown models as 400, OpenAI as 404.</summary>
-    public static HttpStatusCode Status(ApiError error, bool workersAi) =>
-        error.Kind == ApiErrorKind.ModelNotFound
-            ? (workersAi ? HttpStatusCode.BadRequest : HttpStatusCode.NotFound)
-            : error.Kind == ApiErrorKind.LoraUnsupported && !workersAi ? HttpStatusCode.BadRequest : error.Status;
+    /// <summary>The status for a surface: Workers AI reports unknown models as 400, OpenAI as 404; Workers AI reports
+    /// an exceeded context window as 413, OpenAI as 400.</summary>
+    public static HttpStatusCode Status(ApiError error, bool workersAi) => error.Kind switch
+    {
+        ApiErrorKind.ModelNotFound => workersAi ? HttpStatusCode.BadRequest : HttpStatusCode.NotFound,
+        ApiErrorKind.LoraUnsupported when !workersAi => HttpStatusCode.BadRequest,
+        ApiErrorKind.ContextWindowExceeded => workersAi ? HttpStatusCode.RequestEntityTooLarge : HttpStatusCode.BadRequest,
+        _ => error.Status,
+    };
 }

@@ -5,6 +5,7 @@ using Gateway.Hosting;
 using Gateway.OpenAi;
 using Gateway.Proxy;
 using Gateway.Telemetry;
+using Gateway.Tokens;
 using Gateway.WorkersAi;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -12,10 +13,10 @@ using Microsoft.Extensions.Options;
 
 namespace Gateway.Generation;
 
-/// <summary>The HTTP edge for text generation: reads and validates the request for its surface, hands it to the
-/// proxy flow, and maps every <see cref="ApiException"/> to the surface's error envelope.</summary>
+/// <summary>The HTTP edge for text generation: reads and validates the request for its surface (the context window
+/// included), hands it to the proxy flow, and maps every <see cref="ApiException"/> to the surface's error envelope.</summary>
 internal sealed partial class GenerationHandler(
-    ModelCatalog catalog, GenerationProxy proxy, GatewayMetrics metrics, TimeProvider time,
+    ModelCatalog catalog, ContextWindowCheck contextWindow, GenerationProxy proxy, GatewayMetrics metrics, TimeProvider time,
     IOptions<GatewayOptions> options, ILogger<GenerationHandler> logger)
 {
     // Content logging is for debugging only (Gateway:LogContent); each text is cut to this length.
@@ -31,7 +32,7 @@ internal sealed partial class GenerationHandler(
         try
         {
             var (body, document) = await RequestBodyReader.ReadJsonAsync(
-                context.Request, options.Value.MaxRequestBodyBytes, allowFormContentType: workersAi, context.RequestAborted);
+                context.Request, options.Value.MaxRequestBodyBytes, lenientContentType: workersAi, context.RequestAborted);
             try
             {
                 var modelId = workersAi ? Uri.UnescapeDataString(routeModel ?? "") : OpenAiRequestParser.ReadModelId(document);
@@ -60,6 +61,7 @@ internal sealed partial class GenerationHandler(
             {
                 LogContent(logger, api, request.Model.Id, Cut(request.Prompt ?? string.Join("\n", request.Messages!.Select(m => $"{m.Role}: {m.Content}"))));
             }
+            contextWindow.Check(request);
             if (request.Model.Deprecated is { } deprecated)
             {
                 // RFC 9745: the date the model was deprecated.

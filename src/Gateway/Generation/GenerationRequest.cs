@@ -13,7 +13,8 @@ public sealed class GenerationRequest : IDisposable
     /// <summary>The catalog entry of the requested model.</summary>
     public required ModelInfo Model { get; init; }
 
-    /// <summary>The request body exactly as the client sent it.</summary>
+    /// <summary>The request body as the client sent it; on the Workers AI surface, <c>"true"</c>/<c>"false"</c> strings in
+    /// boolean fields are rewritten as JSON booleans (<see cref="Document"/> keeps the original).</summary>
     public required ReadOnlyMemory<byte> Body { get; init; }
 
     /// <summary>The parsed body.</summary>

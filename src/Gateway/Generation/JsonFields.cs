@@ -43,6 +43,50 @@ internal static class JsonFields
         };
     }
 
+    /// <summary>Reads a boolean that may also be written as the string <c>"true"</c> or <c>"false"</c> (exactly, lower
+    /// case), as the Workers AI documentation's own examples do; anything else is a 400 naming the field.</summary>
+    /// <param name="obj">The object holding the field.</param>
+    /// <param name="name">The field's name in <paramref name="obj"/>.</param>
+    /// <param name="fromString">Whether the value was a string.</param>
+    public static bool? BoolOrBoolString(JsonElement obj, string name, out bool fromString)
+    {
+        fromString = false;
+        if (Get(obj, name) is not { } v)
+        {
+            return null;
+        }
+        const string expected = "true or false (the strings \"true\" and \"false\" are accepted too)";
+        switch (v.ValueKind)
+        {
+            case JsonValueKind.True:
+                return true;
+            case JsonValueKind.False:
+                return false;
+            case JsonValueKind.String:
+                fromString = true;
+                return v.GetString() switch
+                {
+                    "true" => true,
+                    "false" => false,
+                    var s => throw ApiError.InvalidException($"'{name}' must be {expected}, got the string {Quote(s!)}", name),
+                };
+            default:
+                throw TypeError(name, expected, v);
+        }
+    }
+
+    /// <summary>A string value for an error message, quoted and cut to a readable length.</summary>
+    public static string Quote(string value)
+    {
+        const int max = 40;
+        if (value.Length > max)
+        {
+            // Never cut a surrogate pair in half.
+            value = value[..(char.IsHighSurrogate(value[max - 1]) ? max - 1 : max)] + "...";
+        }
+        return JsonSerializer.Serialize(value);
+    }
+
     /// <param name="obj">The object holding the field.</param>
     /// <param name="name">The field's name in <paramref name="obj"/>.</param>
     /// <param name="path">The field's full path in the body when <paramref name="obj"/> is nested; errors name it.</param>

@@ -20,10 +20,16 @@ internal static class RequestBodyReader
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
 
     /// <summary>Reads and parses the body; every failure is an <see cref="ApiException"/> with a 4xx.</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="maxBytes">The body limit.</param>
+    /// <param name="lenientContentType">Whether the types that clients send for a JSON string by default are accepted
+    /// too (the Workers AI surface): <c>application/x-www-form-urlencoded</c> (<c>curl -d</c>) and <c>text/plain</c>
+    /// (<c>fetch</c> with a string body).</param>
+    /// <param name="cancellationToken">Cancels the read.</param>
     public static async ValueTask<(byte[] Body, JsonDocument Document)> ReadJsonAsync(
-        HttpRequest request, long maxBytes, bool allowFormContentType, CancellationToken cancellationToken)
+        HttpRequest request, long maxBytes, bool lenientContentType, CancellationToken cancellationToken)
     {
-        CheckContentType(request.ContentType, allowFormContentType);
+        CheckContentType(request.ContentType, lenientContentType);
         // A server that answers 413 and closes while the client is still uploading makes most clients fail with a
         // broken pipe or reset instead of reading the 413. So the gateway enforces the limit itself and lets Kestrel
         // accept up to DrainLimit on this request, so that a moderately too-large body is read and discarded first.
@@ -106,7 +112,7 @@ internal static class RequestBodyReader
         return false;
     }
 
-    private static void CheckContentType(string? contentType, bool allowForm)
+    private static void CheckContentType(string? contentType, bool lenient)
     {
         // A missing type is accepted: many HTTP clients omit it for JSON bodies.
         if (string.IsNullOrEmpty(contentType))
@@ -119,8 +125,10 @@ internal static class RequestBodyReader
         }
         var ok = type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
             || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase)
-            // curl -d without -H sends this; the Workers AI documentation's own curl examples do so (docs/adr/002).
-            || (allowForm && type.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase));
+            // curl -d without -H sends the form type and fetch() with a string body sends text/plain; the Workers AI
+            // documentation's own curl and fetch examples do so (docs/adr/002).
+            || (lenient && (type.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase)
+                || type.Equals("text/plain", StringComparison.OrdinalIgnoreCase)));
         if (!ok)
         {
             throw Unsupported(contentType);

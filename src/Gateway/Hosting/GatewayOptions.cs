@@ -21,6 +21,11 @@ public sealed class GatewayOptions
     /// <summary>Whether logs may contain prompt and response text. Off by default; turn on only for debugging.</summary>
     public bool LogContent { get; set; }
 
+    /// <summary>Tokenizer directories (holding <c>tokenizer.json</c> or <c>tokenizer.model</c>) keyed by family
+    /// (<c>llama2</c>, <c>llama3</c>), for counting prompt tokens against context windows; a relative path is resolved
+    /// against the content root. A family without a loadable tokenizer is estimated from bytes.</summary>
+    public Dictionary<string, string?> Tokenizers { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>The model catalog, keyed by model id.</summary>
     public Dictionary<string, ModelOptions> Models { get; set; } = new(StringComparer.Ordinal);
 

@@ -9,6 +9,7 @@ using Gateway.Health;
 using Gateway.Moderation;
 using Gateway.Proxy;
 using Gateway.Telemetry;
+using Gateway.Tokens;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -42,6 +43,9 @@ public static class GatewayServiceExtensions
         services.TryAddSingleton<DemoUpstreamHandler>();
         services.TryAddSingleton<OpenAiFormatter>();
         services.TryAddSingleton<GenerationProxy>();
+        services.TryAddSingleton<PromptTokenizers>();
+        services.TryAddSingleton<PromptTokenCounter>();
+        services.TryAddSingleton<ContextWindowCheck>();
         services.TryAddSingleton<GenerationHandler>();
         services.AddMetrics();
         services.TryAddSingleton<GatewayMetrics>();

@@ -15,6 +15,10 @@ internal static class WorkersAiRequestParser
     // Fields of the Messages schema that the Prompt schema does not have.
     private static readonly string[] MessagesOnly = ["tools", "functions"];
 
+    // The schema's boolean fields. The documentation's own curl example sends "raw": "true", so the strings "true" and
+    // "false" are accepted too (and forwarded as booleans).
+    private static readonly string[] Booleans = ["raw", "stream"];
+
     public static GenerationRequest Parse(ClientApi api, ModelInfo model, byte[] body, JsonDocument document, string? accountId)
     {
         var root = document.RootElement;
@@ -53,7 +57,8 @@ internal static class WorkersAiRequestParser
         }
 
         var ranges = model.Ranges;
-        var stream = JsonFields.Bool(root, "stream") ?? false;
+        var stream = JsonFields.BoolOrBoolString(root, "stream", out var streamString) ?? false;
+        var raw = JsonFields.BoolOrBoolString(root, "raw", out var rawString) ?? false;
         var maxTokens = JsonFields.Integer(root, "max_tokens", (1, model.MaxTokensLimit));
         var lora = JsonFields.String(root, "lora");
         if (lora is not null && !model.Lora)
@@ -93,11 +98,11 @@ internal static class WorkersAiRequestParser
         {
             Api = api,
             Model = model,
-            Body = body,
+            Body = streamString || rawString ? BooleanStrings.Normalize(root, Booleans) : body,
             Document = document,
             Prompt = prompt,
             Messages = messages,
-            Raw = JsonFields.Bool(root, "raw") ?? false,
+            Raw = raw,
             Stream = stream,
             MaxTokens = (int)(maxTokens ?? (stream ? model.DefaultMaxTokensStream : model.DefaultMaxTokens)),
             MaxTokensGiven = maxTokens is not null,

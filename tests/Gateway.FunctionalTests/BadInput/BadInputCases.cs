@@ -32,9 +32,11 @@ public static class BadInputCases
         Invalid("message role is a number", "'messages[0].role' must be a string, got a number", """{"messages":[{"role":1,"content":"hi"}]}""", "messages[0].role");
         Invalid("message content is a number", "'messages[0].content' must be a string, got a number", """{"messages":[{"role":"user","content":7}]}""", "messages[0].content");
         Invalid("message content is OpenAI content parts", "'messages[0].content' must be a string, got an array", """{"messages":[{"role":"user","content":[{"type":"text","text":"hi"}]}]}""", "messages[0].content");
-        Invalid("stream is the string \"true\"", "'stream' must be a boolean, got a string", """{"prompt":"hi","stream":"true"}""", "stream");
-        Invalid("stream is 1", "'stream' must be a boolean, got a number", """{"prompt":"hi","stream":1}""", "stream");
-        Invalid("raw is the string \"true\"", "'raw' must be a boolean, got a string", """{"prompt":"hi","raw":"true"}""", "raw");
+        Invalid("stream is the string \"yes\"", "'stream' must be true or false (the strings \"true\" and \"false\" are accepted too), got the string \"yes\"", """{"prompt":"hi","stream":"yes"}""", "stream");
+        Invalid("stream is 1", "'stream' must be true or false (the strings \"true\" and \"false\" are accepted too), got a number", """{"prompt":"hi","stream":1}""", "stream");
+        Invalid("raw is the string \"True\"", "'raw' must be true or false (the strings \"true\" and \"false\" are accepted too), got the string \"True\"", """{"prompt":"hi","raw":"True"}""", "raw");
+        Invalid("raw is an empty string", "'raw' must be true or false (the strings \"true\" and \"false\" are accepted too), got the string \"\"", """{"prompt":"hi","raw":""}""", "raw");
+        Invalid("raw is an array", "'raw' must be true or false (the strings \"true\" and \"false\" are accepted too), got an array", """{"prompt":"hi","raw":[true]}""", "raw");
         Invalid("max_tokens is a string", "'max_tokens' must be an integer, got a string", """{"prompt":"hi","max_tokens":"10"}""", "max_tokens");
         Invalid("max_tokens is 1.5", "'max_tokens' must be an integer, got 1.5", """{"prompt":"hi","max_tokens":1.5}""", "max_tokens");
         Invalid("max_tokens is 1e400", "'max_tokens' must be an integer, got 1e400", """{"prompt":"hi","max_tokens":1e400}""", "max_tokens");
@@ -236,6 +238,7 @@ public static class BadInputCases
         Add("known model, percent-encoded (REST path)", Surface.WorkersAiRest, prompt, path: "client/v4/accounts/acc/ai/run/%40cf%2Fmeta%2Fllama-2-7b-chat-fp16");
         Add("known model, slashes encoded only", Surface.WorkersAiShort, prompt, path: "ai/run/@cf%2Fmeta%2Fllama-2-7b-chat-fp16");
         Add("curl -d content type (form) on Workers AI", Surface.WorkersAiShort, prompt, contentType: "application/x-www-form-urlencoded");
+        Add("fetch's string-body content type (text/plain) on Workers AI", Surface.WorkersAiRest, prompt, contentType: "text/plain;charset=UTF-8");
         Add("no content type on Workers AI", Surface.WorkersAiRest, prompt, contentType: null);
         Add("charset=utf-8", Surface.WorkersAiShort, prompt, contentType: "application/json; charset=utf-8");
         Add("charset=UTF8", Surface.WorkersAiShort, prompt, contentType: "application/json; charset=UTF8");
@@ -248,6 +251,8 @@ public static class BadInputCases
         Add("edges of every range", Surface.WorkersAiShort, """{"prompt":"hi","temperature":5,"top_p":0.001,"top_k":50,"seed":9999999999,"repetition_penalty":2,"presence_penalty":-2,"max_tokens":2500}""");
         Add("low edges of every range", Surface.WorkersAiRest, """{"prompt":"hi","temperature":0,"top_p":1,"top_k":1,"seed":1,"repetition_penalty":0,"frequency_penalty":2,"max_tokens":1}""");
         Add("max_tokens 5.0 is an integer", Surface.WorkersAiShort, """{"prompt":"hi","max_tokens":5.0}""");
+        Add("raw as the string \"true\" (the documentation's curl example)", Surface.WorkersAiRest, """{"prompt":"hi","raw":"true"}""");
+        Add("stream and raw as the string \"false\"", Surface.WorkersAiShort, """{"prompt":"hi","stream":"false","raw":"false"}""");
         Add("prompt of exactly 131072 chars on llama-3.1", Surface.WorkersAiShort, $$"""{"prompt":"{{new string('x', 131_072)}}"}""", Llama31);
         Add("lora on a LoRA model", Surface.WorkersAiShort, """{"prompt":"hi","lora":"my-adapter"}""", LoraModel);
         Add("tools on llama-3.1", Surface.WorkersAiShort, $$$"""{"messages":{{{Hi}}},"tools":[{"name":"f","parameters":{"type":"object"}}]}""", Llama31);
@@ -298,7 +303,7 @@ public static class BadInputCases
         yield return Row("invalid UTF-8 byte in a string", Fault.MalformedJson, "Request body is not valid UTF-8", invalidUtf8);
         yield return Row("overlong UTF-8 in a string", Fault.MalformedJson, "Request body is not valid UTF-8", [.. invalidUtf8[..at], 0xC0, 0xAF, .. invalidUtf8[(at + 1)..]]);
         yield return Row("UTF-16 body", Fault.MalformedJson, "Request body is not valid", Encoding.Unicode.GetBytes(valid));
-        foreach (var type in new[] { "text/plain", "multipart/form-data; boundary=xyz", "application/xml", "text/json", "not a media type" })
+        foreach (var type in new[] { "multipart/form-data; boundary=xyz", "application/xml", "text/json", "text/html", "not a media type" })
         {
             yield return Row($"content type {type}", Fault.MediaType, $"Unsupported Content-Type '{type}'; send 'application/json'", Utf8(valid)) with { ContentType = type };
         }
@@ -309,6 +314,7 @@ public static class BadInputCases
         if (s is Surface.OpenAiChat or Surface.OpenAiCompletions)
         {
             yield return Row("form content type on OpenAI", Fault.MediaType, "Unsupported Content-Type 'application/x-www-form-urlencoded'", Utf8(valid)) with { ContentType = "application/x-www-form-urlencoded" };
+            yield return Row("text/plain on OpenAI", Fault.MediaType, "Unsupported Content-Type 'text/plain;charset=UTF-8'", Utf8(valid)) with { ContentType = "text/plain;charset=UTF-8" };
         }
         var limit = $"the body limit is {SmallBodyLimit} bytes";
         yield return Row("oversized body with Content-Length", Fault.TooLarge, limit, Utf8(Padded(valid, 2 * SmallBodyLimit))) with { Limited = true };

@@ -75,6 +75,33 @@ public sealed class ModelCatalogTests
         Assert.Equal(ParameterRanges.WorkersAiDefaults.PresencePenalty, ranges.PresencePenalty);
     }
 
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("", null)]
+    [InlineData("llama2", "llama2")]
+    [InlineData("Llama3", "llama3")]
+    public void Tokenizer_IsAKnownFamily_OrUnset(string? configured, string? family) =>
+        Assert.Equal(family, Build(("m", new ModelOptions { Tokenizer = configured })).Models[0].Tokenizer);
+
+    [Fact]
+    public void UnknownTokenizer_IsAnError_NamingTheFix()
+    {
+        var message = BuildError(("m", new ModelOptions { Tokenizer = "gpt2" }));
+
+        Assert.Contains("Gateway:Models:m ('m'): Tokenizer 'gpt2' is not a known family; use llama2 or llama3, or leave it unset to estimate tokens from bytes.", message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0, 256, null)]
+    [InlineData(256, 256, null)]
+    [InlineData(2048, 256, 2048)]
+    public void ContextTokens_MustExceedTheDefaultMaxTokens(int context, int defaultMax, int? streamDefault)
+    {
+        var message = BuildError(("m", new ModelOptions { ContextTokens = context, DefaultMaxTokens = defaultMax, DefaultMaxTokensStream = streamDefault }));
+
+        Assert.Contains($"ContextTokens {context} must be positive and larger than the default max tokens", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Flags_AndUpstreamName_AreCopied()
     {

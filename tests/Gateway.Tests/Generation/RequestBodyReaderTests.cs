@@ -21,7 +21,7 @@ public sealed class RequestBodyReaderTests
     private static async Task<string> ReadPromptAsync(string json, long maxBytes = 1024)
     {
         var (request, _) = Request(Encoding.UTF8.GetBytes(json));
-        var (_, document) = await RequestBodyReader.ReadJsonAsync(request, maxBytes, allowFormContentType: false, CancellationToken.None);
+        var (_, document) = await RequestBodyReader.ReadJsonAsync(request, maxBytes, lenientContentType: false, CancellationToken.None);
         using (document)
         {
             return document.RootElement.GetProperty("prompt").GetString()!;
@@ -70,6 +70,7 @@ public sealed class RequestBodyReaderTests
     [InlineData("application/json;charset=utf8", false)]
     [InlineData("application/problem+json", false)]
     [InlineData("application/x-www-form-urlencoded", true)]
+    [InlineData("text/plain;charset=UTF-8", true)]
     public async Task AcceptedContentTypes(string? contentType, bool allowForm)
     {
         var (request, _) = Request("""{"prompt":"hi"}"""u8.ToArray(), contentType);

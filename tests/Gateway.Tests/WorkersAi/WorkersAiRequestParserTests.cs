@@ -72,6 +72,43 @@ public sealed class WorkersAiRequestParserTests
         Assert.Equal(param, error.Param);
     }
 
+    [Theory]
+    [InlineData("""{"prompt":"hi","raw":"true"}""", true, false, """{"prompt":"hi","raw":true}""")]
+    [InlineData("""{"prompt":"hi","raw":"false","stream":"true","max_tokens":5}""", false, true, """{"prompt":"hi","raw":false,"stream":true,"max_tokens":5}""")]
+    [InlineData("""{"stream":"false","messages":[{"role":"user","content":"\"true\""}]}""", false, false, """{"stream":false,"messages":[{"role":"user","content":"\"true\""}]}""")]
+    public void StringBooleans_AreAccepted_AndForwardedAsBooleans(string json, bool raw, bool stream, string forwarded)
+    {
+        using var request = WorkersAiRequest(json);
+
+        Assert.Equal(raw, request.Raw);
+        Assert.Equal(stream, request.Stream);
+        Assert.Equal(forwarded, Text(request.Body));
+    }
+
+    [Fact]
+    public void RealBooleans_AreForwarded_ByteForByte()
+    {
+        const string json = """{ "prompt": "hi", "raw": true, "stream": false }""";
+        using var request = WorkersAiRequest(json);
+
+        Assert.Equal(json, Text(request.Body));
+    }
+
+    [Theory]
+    [InlineData("""{"prompt":"hi","raw":"TRUE"}""", "raw", "got the string \"TRUE\"")]
+    [InlineData("""{"prompt":"hi","raw":" true"}""", "raw", "got the string \" true\"")]
+    [InlineData("""{"prompt":"hi","stream":"1"}""", "stream", "got the string \"1\"")]
+    [InlineData("""{"prompt":"hi","stream":0}""", "stream", "got a number")]
+    [InlineData("""{"prompt":"hi","stream":{}}""", "stream", "got an object")]
+    public void OtherBooleanValues_Are400_NamingFieldAndValue(string json, string field, string got)
+    {
+        var error = Assert.Throws<ApiException>(() => WorkersAiRequest(json)).Error;
+
+        Assert.Equal(HttpStatusCode.BadRequest, error.Status);
+        Assert.Equal(field, error.Param);
+        Assert.Equal($"'{field}' must be true or false (the strings \"true\" and \"false\" are accepted too), {got}", error.Message);
+    }
+
     [Fact]
     public void Lora_OnAModelWithoutLora_Is405()
     {
