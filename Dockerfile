@@ -1,13 +1,15 @@
-# The gateway image. NuGet packages (ONNX Runtime included) restore by name; no other downloads.
+# The gateway image. NuGet and npm packages restore by name; nothing else is downloaded.
 #   docker build -t moderation-gateway .                                  CPU image
 #   docker build -t moderation-gateway:cuda --build-arg FLAVOR=cuda .      CUDA 13 image (ONNX Runtime GPU build)
 ARG FLAVOR=cpu
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 ARG FLAVOR
+# npm: the bootstrap exports the Llama 2 and Llama 3 tokenizer files from npm packages by name.
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN gpu=false; [ "$FLAVOR" = "cuda" ] && gpu=true; \
+RUN ./eng/bootstrap.sh && gpu=false; [ "$FLAVOR" = "cuda" ] && gpu=true; \
     dotnet publish src/Gateway -c Release -r linux-x64 --self-contained -p:OnnxRuntimeGpu=$gpu -o /app
 
 FROM mcr.microsoft.com/dotnet/runtime-deps:10.0 AS cpu
