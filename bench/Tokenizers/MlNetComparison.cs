@@ -1,6 +1,6 @@
 // Microsoft.ML.Tokenizers against our tokenizers on the differential corpus: id agreement per kind, what it can load,
 // and single-threaded throughput as a ratio. Writes a markdown report to stdout (docs/adr/007-hand-written-tokenizers.md).
-//   dotnet run -c Release --project bench/Tokenizers -- --vs-mlnet [--passes N] [--examples N]
+//   dotnet run -c Release --project bench/Tokenizers -- --vs-mlnet [--passes N] [--examples N] [--throughput-only]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -35,7 +35,7 @@ internal static class MlNetComparison
             .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion.Split('+')[0];
 
         Console.WriteLine(string.Create(Inv, $"Corpus: {texts.Length:N0} strings, {chars / 1e6:F1} M UTF-16 chars (tests/Guard.Tests/js/corpus.mjs, the differential test's corpus)."));
-        Console.WriteLine(string.Create(Inv, $"Microsoft.ML.Tokenizers {version}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; one thread; best of {passes} passes after a warm-up pass, process CPU time."));
+        Console.WriteLine(string.Create(Inv, $"Microsoft.ML.Tokenizers {version}; .NET {Environment.Version}; {Environment.ProcessorCount} cores; one thread; best of {passes} alternating passes per side after a warm-up pass, process CPU time; load average {LoadAverage()}."));
         Console.WriteLine();
 
         var ours2 = TokenizerLoader.Load(Path.Combine(generated, "llama2"));
@@ -58,6 +58,23 @@ internal static class MlNetComparison
             new("llama3", "BpeTokenizer.Create(vocab + merges, ByteLevel, RegexPreTokenizer(Llama 3 pattern))", ours3, t => ml3Bpe.EncodeToIds(t)),
         };
 
+        var throughputOnly = args.Contains("--throughput-only");
+        if (!throughputOnly)
+        {
+            Agreement(rows, texts, kinds, examples);
+            Console.WriteLine("### Loading a Llama 2 tokenizer.json (BPE with byte_fallback)");
+            Console.WriteLine();
+            ReportTokenizerJson(Path.Combine(generated, "llama2", "tokenizer.json"), ours2, texts, kinds);
+            Console.WriteLine();
+        }
+
+        Throughput(rows, texts, chars, passes);
+        Console.WriteLine();
+        Console.WriteLine($"Load average at the end: {LoadAverage()}.");
+    }
+
+    private static void Agreement(List<Row> rows, string[] texts, string[] kinds, int examples)
+    {
         Console.WriteLine("### Id agreement (strings whose ids differ from ours; ours equal the npm oracles and, for Llama 2, SentencePiece)");
         Console.WriteLine();
         var kindNames = kinds.Distinct().ToArray();
@@ -112,11 +129,10 @@ internal static class MlNetComparison
         Console.WriteLine("```");
         Console.WriteLine();
 
-        Console.WriteLine("### Loading a Llama 2 tokenizer.json (BPE with byte_fallback)");
-        Console.WriteLine();
-        ReportTokenizerJson(Path.Combine(generated, "llama2", "tokenizer.json"), ours2, texts, kinds);
-        Console.WriteLine();
+    }
 
+    private static void Throughput(List<Row> rows, string[] texts, long chars, int passes)
+    {
         Console.WriteLine("### Throughput (same strings, one thread, ids into a list)");
         Console.WriteLine();
         Console.WriteLine("| family | Microsoft.ML.Tokenizers | ours CPU ms | theirs CPU ms | ours M chars/s | theirs M chars/s | theirs / ours |");
@@ -124,12 +140,15 @@ internal static class MlNetComparison
         foreach (var row in rows)
         {
             var ids = new List<int>(1 << 16);
-            var ours = Best(passes, texts, t =>
-            {
-                ids.Clear();
-                row.Ours.EncodeTo(t, ids);
-            });
-            var theirs = Best(passes, texts, t => row.Theirs(t));
+            var (ours, theirs) = BestOfInterleaved(
+                passes,
+                texts,
+                t =>
+                {
+                    ids.Clear();
+                    row.Ours.EncodeTo(t, ids);
+                },
+                t => row.Theirs(t));
             Console.WriteLine(string.Create(Inv, $"| {row.Family} | `{row.Api}` | {ours:F0} | {theirs:F0} | {chars / 1e3 / ours:F1} | {chars / 1e3 / theirs:F1} | {theirs / ours:F1}x |"));
         }
     }
@@ -211,6 +230,9 @@ internal static class MlNetComparison
         Console.WriteLine(string.Create(Inv, $"- Assembled by hand (`BpeTokenizer.Create(BpeOptions(vocab){{Merges, Normalizer = SentencePieceNormalizer, UnknownToken = \"<unk>\"}})`): {differ:N0} of {texts.Length:N0} strings ({100.0 * differ / texts.Length:F2}%) differ, {withUnk:N0} of them with `<unk>` (id 0) where byte tokens belong; by kind: {string.Join(", ", perKind.Select(p => $"{p.Key} {p.Value:N0}"))}."));
     }
 
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
+
     private static bool HasCharOutsideBmp(string text) => text.EnumerateRunes().Any(r => !r.IsBmp);
 
     private static bool HasRun(string text)
@@ -249,29 +271,35 @@ internal static class MlNetComparison
         return map;
     }
 
-    private static double Best(int passes, string[] texts, Action<string> encode)
+    /// <summary>
+    /// Best pass of each side in process CPU time, after a warm-up pass of each; the passes alternate (ours, theirs,
+    /// ours, ...) so that a change in the machine's load during the run falls on both sides alike.
+    /// </summary>
+    private static (double A, double B) BestOfInterleaved(int passes, string[] texts, Action<string> a, Action<string> b)
     {
-        foreach (var t in texts)
-        {
-            encode(t); // warm-up: JIT and caches
-        }
-
-        var best = double.MaxValue;
-        using var process = Process.GetCurrentProcess();
+        Pass(texts, a); // warm-up: JIT and caches
+        Pass(texts, b);
+        var (bestA, bestB) = (double.MaxValue, double.MaxValue);
         for (var p = 0; p < passes; p++)
         {
-            process.Refresh();
-            var cpu = process.TotalProcessorTime;
-            foreach (var t in texts)
-            {
-                encode(t);
-            }
-
-            process.Refresh();
-            best = Math.Min(best, (process.TotalProcessorTime - cpu).TotalMilliseconds);
+            bestA = Math.Min(bestA, Pass(texts, a));
+            bestB = Math.Min(bestB, Pass(texts, b));
         }
 
-        return best;
+        return (bestA, bestB);
+    }
+
+    private static double Pass(string[] texts, Action<string> encode)
+    {
+        using var process = Process.GetCurrentProcess();
+        var cpu = process.TotalProcessorTime;
+        foreach (var t in texts)
+        {
+            encode(t);
+        }
+
+        process.Refresh();
+        return (process.TotalProcessorTime - cpu).TotalMilliseconds;
     }
 
     private static string Describe(string family, int index, string kind, string text, int[] expected, int[] actual)
