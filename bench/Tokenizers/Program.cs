@@ -1,6 +1,7 @@
 // Tokenizer throughput: the C# tokenizers against the JavaScript ones (npm llama-tokenizer-js, llama3-tokenizer-js) on
 // the differential corpus of tests/Guard.Tests/js, single-threaded, as a ratio. Writes a markdown report to stdout.
 //   dotnet run -c Release --project bench/Tokenizers -- [--passes N] [--js-passes N] [--families llama2,llama3] [--by-kind]
+//   dotnet run -c Release --project bench/Tokenizers -- --vs-mlnet [--passes N]   Microsoft.ML.Tokenizers instead (MlNetComparison.cs)
 // Needs `./eng/bootstrap.sh --tests` (the npm packages); the corpus and tokenizer files are generated on first use.
 // Each side reports its best pass (after a warm-up pass) in process CPU time, which other processes on a busy machine
 // disturb far less than wall-clock time; wall-clock times are shown beside it.
@@ -9,6 +10,12 @@ using System.Globalization;
 using System.Text.Json;
 using Bench.Common;
 using Guard.Tokenizers;
+
+if (args.Contains("--vs-mlnet"))
+{
+    Bench.Tokenizers.MlNetComparison.Run(args);
+    return;
+}
 
 var passes = IntArg("--passes", 5);
 var jsPasses = IntArg("--js-passes", 3);

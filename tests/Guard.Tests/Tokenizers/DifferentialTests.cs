@@ -5,13 +5,17 @@ using Guard.Tokenizers;
 namespace Guard.Tests.Tokenizers;
 
 /// <summary>
-/// The C# tokenizers against independent JavaScript implementations (npm llama-tokenizer-js, llama3-tokenizer-js) on
-/// a generated corpus: identical ids for every string, and decode(encode(x)) == x.
+/// The C# tokenizers against independent implementations on a generated corpus: the JavaScript ones (npm
+/// llama-tokenizer-js, llama3-tokenizer-js) and, for Llama 2, Google's C++ SentencePiece; identical ids for every
+/// string, and decode(encode(x)) == x.
 /// </summary>
 [Collection(TokenizerTestGroup.Name)]
 public sealed class DifferentialTests(TokenizerFixture fixture)
 {
     public static TheoryData<string> Families => new() { "llama2", "llama2-sentencepiece", "llama3" };
+
+    /// <summary>Gets our Llama 2 tokenizer as loaded from tokenizer.json and from tokenizer.model.</summary>
+    public static TheoryData<string> Llama2Families => new() { "llama2", "llama2-sentencepiece" };
 
     [Fact]
     public void Corpus_HasAtLeastTenThousandStringsOfEveryKind()
@@ -28,26 +32,33 @@ public sealed class DifferentialTests(TokenizerFixture fixture)
     [MemberData(nameof(Families))]
     public void Encode_MatchesJavaScriptOracle_OnWholeCorpus(string family)
     {
-        var tokenizer = Tokenizer(family);
         var oracle = fixture.ReadOracle(family.StartsWith("llama2", StringComparison.Ordinal) ? "llama2" : "llama3");
-        var texts = fixture.Corpus.Texts;
-        Assert.Equal(texts.Length, oracle.Ids.Length);
+        AssertSameIds(oracle, i => Tokenizer(family).Encode(fixture.Corpus.Texts[i], addBos: false), "ours");
+    }
 
-        var mismatches = new List<string>();
-        var count = 0;
-        for (var i = 0; i < texts.Length; i++)
-        {
-            var actual = tokenizer.Encode(texts[i], addBos: false);
-            if (!actual.AsSpan().SequenceEqual(oracle.Ids[i]))
-            {
-                if (++count <= 10)
-                {
-                    mismatches.Add(Describe(i, texts[i], fixture.Corpus.Kinds[i], oracle.Ids[i], actual));
-                }
-            }
-        }
+    /// <summary>
+    /// Google's SentencePiece (the C++ library, Debian's python3-sentencepiece; ids computed once by
+    /// js/sentencepiece-oracle.py) on the Llama 2 vocabulary as a SentencePiece model (generated
+    /// llama2-sentencepiece/tokenizer.model, with Llama 2's normalizer spec: identity, add_dummy_prefix, extra
+    /// whitespace kept, spaces escaped as U+2581). The three sides are called alike: SentencePiece's
+    /// <c>encode(text)</c> adds no BOS unless asked and prepends the U+2581 dummy prefix because the model says so;
+    /// llama-tokenizer-js' <c>encode(text, false, true)</c> adds no BOS and prepends a space; ours,
+    /// <c>Encode(text, addBos: false)</c>, prepends U+2581 (the tokenizer.json Prepend normalizer, or the model's
+    /// add_dummy_prefix). All three return no ids for the empty string.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Llama2Families))]
+    public void Encode_MatchesSentencePieceOracle_OnWholeCorpus(string family)
+    {
+        AssertSameIds(fixture.SentencePieceOracle, i => Tokenizer(family).Encode(fixture.Corpus.Texts[i], addBos: false), "ours");
+    }
 
-        Assert.True(count == 0, $"{count} of {texts.Length} strings differ from {oracle.Package} {oracle.Call}:\n{string.Join("\n", mismatches)}");
+    /// <summary>The two Llama 2 oracles agree with each other: when one of the tests above fails, this tells which side is off.</summary>
+    [Fact]
+    public void SentencePieceOracle_MatchesJavaScriptOracle_OnWholeCorpus()
+    {
+        var javaScript = fixture.ReadOracle("llama2");
+        AssertSameIds(fixture.SentencePieceOracle, i => javaScript.Ids[i], javaScript.Package);
     }
 
     [Theory]
@@ -96,6 +107,25 @@ public sealed class DifferentialTests(TokenizerFixture fixture)
             // The plain-text API never yields a control id for the same text.
             Assert.DoesNotContain(fixture.Llama3.Encode(text, addBos: false), id => id >= 128000);
         }
+    }
+
+    private void AssertSameIds(Oracle oracle, Func<int, int[]> encode, string actualName)
+    {
+        var texts = fixture.Corpus.Texts;
+        Assert.Equal(texts.Length, oracle.Ids.Length);
+
+        var mismatches = new List<string>();
+        var count = 0;
+        for (var i = 0; i < texts.Length; i++)
+        {
+            var actual = encode(i);
+            if (!actual.AsSpan().SequenceEqual(oracle.Ids[i]) && ++count <= 10)
+            {
+                mismatches.Add(Describe(i, texts[i], fixture.Corpus.Kinds[i], oracle.Ids[i], actual));
+            }
+        }
+
+        Assert.True(count == 0, $"{count} of {texts.Length} strings: {actualName} differs from {oracle.Package} {oracle.Call}:\n{string.Join("\n", mismatches)}");
     }
 
     private ITokenizer Tokenizer(string family) => family switch

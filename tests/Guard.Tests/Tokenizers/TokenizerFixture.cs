@@ -6,7 +6,8 @@ namespace Guard.Tests.Tokenizers;
 
 /// <summary>
 /// Produces the test tokenizer files, the corpus and the oracle ids by running tests/Guard.Tests/js/generate-fixtures.mjs
-/// (idempotent: it returns at once when its output is current) and loads them once for all tokenizer tests.
+/// (idempotent: it returns at once when its output is current) and loads them once for all tokenizer tests. The
+/// SentencePiece oracle (tests/Guard.Tests/js/sentencepiece-oracle.py, also idempotent) runs on first use.
 /// </summary>
 public sealed class TokenizerFixture
 {
@@ -16,6 +17,7 @@ public sealed class TokenizerFixture
     private readonly Lazy<ITokenizer> _llama2;
     private readonly Lazy<ITokenizer> _llama2SentencePiece;
     private readonly Lazy<ITokenizer> _llama3;
+    private readonly Lazy<Oracle> _sentencePieceOracle;
 
     public TokenizerFixture()
     {
@@ -26,6 +28,11 @@ public sealed class TokenizerFixture
         _llama2 = new(() => TokenizerLoader.Load(Llama2Directory));
         _llama2SentencePiece = new(() => TokenizerLoader.Load(Path.Combine(GeneratedDirectory, "llama2-sentencepiece")));
         _llama3 = new(() => TokenizerLoader.Load(Llama3Directory));
+        _sentencePieceOracle = new(() =>
+        {
+            RunSentencePieceOracle(JsDirectory);
+            return ReadOracle("llama2-sentencepiece");
+        });
     }
 
     public string JsDirectory { get; }
@@ -46,6 +53,13 @@ public sealed class TokenizerFixture
 
     /// <summary>Gets the Llama 3 tokenizer loaded from the generated tokenizer.json.</summary>
     public ITokenizer Llama3 => _llama3.Value;
+
+    /// <summary>
+    /// Gets Google's SentencePiece ids for the corpus (Llama 2 vocabulary), computed once by sentencepiece-oracle.py
+    /// with the Python binding of the C++ library (Debian package python3-sentencepiece) and cached in generated/.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">No python3 on this machine can import sentencepiece.</exception>
+    public Oracle SentencePieceOracle => _sentencePieceOracle.Value;
 
     public Oracle ReadOracle(string family) => Read<Oracle>(Path.Combine(GeneratedDirectory, family, "oracle.json"));
 
@@ -76,39 +90,100 @@ public sealed class TokenizerFixture
                 $"The JavaScript tokenizer oracles are not installed in {Path.Combine(jsDirectory, "node_modules")}: run ./eng/bootstrap.sh --tests");
         }
 
-        var start = new ProcessStartInfo("node", arguments)
-        {
-            WorkingDirectory = jsDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        Process? started;
+        (int ExitCode, string Stdout, string Stderr) result;
         try
         {
-            started = Process.Start(start);
+            result = RunProcess("node", arguments, jsDirectory, timeout);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new InvalidOperationException("node (Node.js 20 or later) is not on PATH; install it and run ./eng/bootstrap.sh --tests", ex);
         }
 
-        using var process = started ?? throw new InvalidOperationException("node could not be started");
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"node {arguments} failed with exit code {result.ExitCode}: {result.Stderr}{result.Stdout}");
+        }
+
+        return result.Stdout;
+    }
+
+    /// <summary>
+    /// Runs sentencepiece-oracle.py with the first python3 that can import sentencepiece: the one on PATH, else the
+    /// system one (/usr/bin/python3, where Debian's python3-sentencepiece installs the module; a python3 on PATH from
+    /// pyenv or a virtual environment does not see it). Fails, never skips, when none can.
+    /// </summary>
+    private static void RunSentencePieceOracle(string jsDirectory)
+    {
+        using var gate = new Mutex(false, "Global\\guard-tokenizer-fixtures");
+        try
+        {
+            gate.WaitOne(GeneratorTimeout);
+        }
+        catch (AbandonedMutexException)
+        {
+            // The previous holder died; the script's stamp check makes a rerun safe.
+        }
+
+        try
+        {
+            var tried = new List<string>();
+            foreach (var python in new[] { "python3", "/usr/bin/python3" })
+            {
+                (int ExitCode, string Stdout, string Stderr) result;
+                try
+                {
+                    result = RunProcess(python, "sentencepiece-oracle.py", jsDirectory, GeneratorTimeout);
+                }
+                catch (System.ComponentModel.Win32Exception)
+                {
+                    tried.Add($"{python}: not found");
+                    continue;
+                }
+
+                if (result.ExitCode == 0)
+                {
+                    return;
+                }
+
+                if (result.ExitCode != 3)
+                {
+                    throw new InvalidOperationException($"{python} sentencepiece-oracle.py failed with exit code {result.ExitCode}: {result.Stderr}{result.Stdout}");
+                }
+
+                tried.Add($"{python}: cannot import sentencepiece");
+            }
+
+            throw new InvalidOperationException(
+                "Google's SentencePiece, the third Llama 2 oracle, is not installed: install the Debian package python3-sentencepiece " +
+                $"(apt-get install python3-sentencepiece; .ci/run does this on a bare machine). Tried {string.Join(", ", tried)}.");
+        }
+        finally
+        {
+            gate.ReleaseMutex();
+        }
+    }
+
+    private static (int ExitCode, string Stdout, string Stderr) RunProcess(string fileName, string arguments, string workingDirectory, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(fileName, arguments)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{fileName} could not be started");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
-            process.Kill(entireProcessTree: true); // the node process this fixture started, by its id
-            throw new TimeoutException($"node {arguments} did not finish within {timeout}");
+            process.Kill(entireProcessTree: true); // the process this fixture started, by its id
+            throw new TimeoutException($"{fileName} {arguments} did not finish within {timeout}");
         }
 
         process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"node {arguments} failed with exit code {process.ExitCode}: {stderr.Result}{stdout.Result}");
-        }
-
-        return stdout.Result;
+        return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
     private static void RunGenerator(string jsDirectory)
