@@ -5,6 +5,7 @@ using Guard.Engines;
 using Guard.Prompts;
 using Guard.Verdicts;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Guard.Tests.Engines;
 
@@ -104,17 +105,44 @@ public sealed class RemoteGuardEngineTests
     [Fact]
     public async Task Timeout_IsRetried_ThenReportedAsTransientFailure_AndHealthTurnsUnhealthy()
     {
+        // The server never answers; attempts time out on a fake clock that moves only once the server has the
+        // attempt's request, so the outcome does not depend on how fast this machine is.
         await using var server = await LoopbackServer.StartAsync();
-        server.Script.Add(async context => await Task.Delay(TimeSpan.FromSeconds(30), context.RequestAborted));
+        server.Script.Add(async context => await Task.Delay(Timeout.InfiniteTimeSpan, context.RequestAborted));
         var options = Options(server, attempts: 3);
-        options.Timeout = TimeSpan.FromMilliseconds(200);
-        var engine = new WorkersAiGuardEngine(options, Http, TimeProvider.System);
+        options.Timeout = TimeSpan.FromSeconds(2);
+        var time = new FakeTimeProvider();
+        var engine = new WorkersAiGuardEngine(options, Http, time);
 
-        var ex = await Assert.ThrowsAsync<GuardEngineException>(() => engine.ClassifyAsync(GuardConversation.ForPrompt("hello"), CancellationToken.None).AsTask());
+        var call = engine.ClassifyAsync(GuardConversation.ForPrompt("hello"), CancellationToken.None).AsTask();
+        for (var attempt = 1; attempt <= options.MaxAttempts; attempt++)
+        {
+            await WaitUntilAsync(() => server.Requests.Count >= attempt || call.IsCompleted);
+            Assert.Equal(attempt, server.Requests.Count);
+            time.Advance(options.Timeout);
+            // Through the backoff (at most MaxRetryDelay) to the next attempt, or to the end.
+            await WaitUntilAsync(() =>
+            {
+                time.Advance(TimeSpan.FromMilliseconds(5));
+                return server.Requests.Count > attempt || call.IsCompleted;
+            });
+        }
+        var ex = await Assert.ThrowsAsync<GuardEngineException>(() => call);
 
         Assert.True(ex.Transient);
+        Assert.Contains("no answer within 2 s", ex.Message, StringComparison.Ordinal);
         Assert.Equal(3, server.Requests.Count);
         Assert.Equal(GuardHealthStatus.Unhealthy, engine.Health.Status);
+    }
+
+    /// <summary>Polls a condition that real work (sockets, the server) makes true; the cap only stops a broken test.</summary>
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 3000 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
+        Assert.True(condition(), "the condition did not become true within 30 s");
     }
 
     [Theory]
