@@ -29,6 +29,7 @@ internal sealed partial class GenerationProxy(
     IResponseModerator responseModerator,
     OpenAiFormatter openAiFormatter,
     IOptions<GatewayOptions> options,
+    TimeProvider time,
     ILogger<GenerationProxy> logger) : IDisposable
 {
     private const string InProcessPrefix = "http://in-process.invalid";
@@ -57,7 +58,7 @@ internal sealed partial class GenerationProxy(
         ReplaceBody(context.Request, call.Body);
 
         IClientFormatter formatter = request.Api.IsWorkersAi() ? WorkersAiFormatter.Instance : openAiFormatter;
-        var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, logger);
+        var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, time, logger);
         var transformer = new GenerationTransformer(upstream, call, translated: !responder.Native, responder.RespondAsync);
         var config = _configs.GetOrAdd(upstream.Name, _ => clusterConfig is { ActivityTimeout: not null }
             ? clusterConfig

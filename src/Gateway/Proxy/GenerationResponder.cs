@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Text.Json;
 using Gateway.Errors;
@@ -17,8 +16,11 @@ namespace Gateway.Proxy;
 /// one body for unary calls, SSE events as they arrive for streams.</summary>
 internal sealed partial class GenerationResponder(
     GenerationRequest request, Upstream upstream, ModerationContext moderation, IResponseModerator moderator,
-    IClientFormatter formatter, GatewayOptions options, ILogger logger)
+    IClientFormatter formatter, GatewayOptions options, TimeProvider time, ILogger logger)
 {
+    // An error body is read only for its message; a longer one is not worth holding.
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
     private readonly bool _workersAi = request.Api.IsWorkersAi();
 
     // The upstream's own JSON is relayed unchanged when the client speaks the same protocol.
@@ -31,7 +33,7 @@ internal sealed partial class GenerationResponder(
         {
             if (!response.IsSuccessStatusCode)
             {
-                var body = await ReadLimitedAsync(response.Content, 64 * 1024, aborted);
+                var body = await ReadErrorBodyAsync(response.Content, aborted);
                 var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span);
                 LogUpstreamStatus(logger, upstream.Name, (int)response.StatusCode);
                 if (response.Headers.RetryAfter is { } retry)
@@ -70,7 +72,22 @@ internal sealed partial class GenerationResponder(
 
     private async Task UnaryAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var body = await ReadLimitedAsync(response.Content, options.MaxUpstreamResponseBytes, cancellationToken);
+        var timeout = upstream.ResponseBodyTimeout;
+        ReadOnlyMemory<byte> body;
+        using (var deadline = new CancellationTokenSource(timeout, time))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token))
+        {
+            try
+            {
+                body = await UpstreamBodyReader.ReadAsync(response.Content, options.MaxUpstreamResponseBytes, linked.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                LogBodyTimeout(logger, upstream.Name, timeout.TotalSeconds);
+                throw new ApiException(new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
+                    $"Upstream '{upstream.Name}' did not send its whole response within {timeout.TotalSeconds:0.###} s."));
+            }
+        }
         GenerationResult result;
         using (var doc = ParseUpstreamJson(body))
         {
@@ -212,6 +229,24 @@ internal sealed partial class GenerationResponder(
     private static ApiError Moderated(ModerationDecision? decision) =>
         new(HttpStatusCode.BadRequest, ApiErrorKind.Moderated, decision?.Reason ?? "The response was blocked by the content policy.");
 
+    /// <summary>Reads an error body for its message under the body deadline; a body that is too large, too slow or
+    /// broken is treated as empty, since the status alone still says what happened.</summary>
+    private async Task<ReadOnlyMemory<byte>> ReadErrorBodyAsync(HttpContent content, CancellationToken aborted)
+    {
+        using var deadline = new CancellationTokenSource(upstream.ResponseBodyTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
+        try
+        {
+            return await UpstreamBodyReader.ReadAsync(content, MaxErrorBodyBytes, linked.Token);
+        }
+        catch (Exception ex) when (!aborted.IsCancellationRequested
+            && ex is OperationCanceledException or IOException or HttpRequestException or UpstreamProtocolException)
+        {
+            LogErrorBodyUnread(logger, upstream.Name, ex.GetType().Name);
+            return ReadOnlyMemory<byte>.Empty;
+        }
+    }
+
     private static JsonDocument ParseUpstreamJson(ReadOnlyMemory<byte> body)
     {
         try
@@ -224,34 +259,15 @@ internal sealed partial class GenerationResponder(
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadLimitedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength > maxBytes)
-        {
-            throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
-        }
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new ArrayBufferWriter<byte>(8192);
-        while (true)
-        {
-            var memory = buffer.GetMemory(8192);
-            var read = await stream.ReadAsync(memory, cancellationToken);
-            if (read == 0)
-            {
-                // The buffer is this call's own: hand its memory out instead of copying it.
-                return buffer.WrittenMemory;
-            }
-            buffer.Advance(read);
-            if (buffer.WrittenCount > maxBytes)
-            {
-                throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
-            }
-        }
-    }
-
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Upstream {Upstream} answered with HTTP {Status}")]
     private static partial void LogUpstreamStatus(ILogger logger, string upstream, int status);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Upstream {Upstream} failed while responding: {ErrorType}")]
     private static partial void LogUpstreamFailure(ILogger logger, string upstream, string errorType);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Upstream {Upstream} did not send its whole response body within {TimeoutSeconds} s")]
+    private static partial void LogBodyTimeout(ILogger logger, string upstream, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Upstream {Upstream} error body could not be read: {ErrorType}")]
+    private static partial void LogErrorBodyUnread(ILogger logger, string upstream, string errorType);
 }
