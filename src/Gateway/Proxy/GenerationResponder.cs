@@ -34,12 +34,8 @@ internal sealed partial class GenerationResponder(
             if (!response.IsSuccessStatusCode)
             {
                 var body = await ReadErrorBodyAsync(response.Content, aborted);
-                var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span);
+                var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span, response.Headers.RetryAfter);
                 LogUpstreamStatus(logger, upstream.Name, (int)response.StatusCode);
-                if (response.Headers.RetryAfter is { } retry)
-                {
-                    context.Response.Headers.RetryAfter = retry.ToString();
-                }
                 await WriteErrorAsync(context, error);
                 return;
             }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Gateway.Errors;
 using Gateway.Upstreams;
@@ -12,7 +13,16 @@ internal static class UpstreamErrors
 {
     private const int MaxMessageChars = 500;
 
-    public static ApiError Map(Upstream upstream, HttpStatusCode status, ReadOnlySpan<byte> body)
+    /// <summary>Maps the status and body; a 429 or 503 keeps the upstream's <c>Retry-After</c> (either form).</summary>
+    public static ApiError Map(Upstream upstream, HttpStatusCode status, ReadOnlySpan<byte> body, RetryConditionHeaderValue? retryAfter = null)
+    {
+        var error = MapStatus(upstream, status, body);
+        return retryAfter is not null && error.Status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable
+            ? error with { RetryAfter = retryAfter.ToString() }
+            : error;
+    }
+
+    private static ApiError MapStatus(Upstream upstream, HttpStatusCode status, ReadOnlySpan<byte> body)
     {
         var message = ReadMessage(upstream.Protocol, body);
         var code = (int)status;
