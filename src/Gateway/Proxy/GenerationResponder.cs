@@ -119,6 +119,7 @@ internal sealed partial class GenerationResponder(
         var writer = new SseWriter(context.Response.BodyWriter);
         var pending = new List<string>();
         var sawDone = false;
+        var eventCount = 0;
         try
         {
             while (true)
@@ -128,6 +129,7 @@ internal sealed partial class GenerationResponder(
                 {
                     break;
                 }
+                eventCount++;
                 if (events.Read(sse) is not { } delta)
                 {
                     continue;
@@ -168,6 +170,17 @@ internal sealed partial class GenerationResponder(
         {
             await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
                 $"Upstream '{upstream.Name}' ended the stream in the middle of an event; the stream was cut."));
+            return;
+        }
+        if (!events.Ended)
+        {
+            // A clean close without the protocol's end marker is still a cut: relaying it as finished would make a
+            // truncated answer look complete (docs/adr/005).
+            await CutAsync(context, writer, eventCount == 0
+                ? new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol,
+                    $"Upstream '{upstream.Name}' answered a stream request with no stream events.")
+                : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+                    $"Upstream '{upstream.Name}' closed the stream before its end; the stream was cut."));
             return;
         }
         var final = await stream.OnCompleteAsync(aborted);
