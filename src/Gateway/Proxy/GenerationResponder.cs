@@ -16,7 +16,7 @@ namespace Gateway.Proxy;
 /// one body for unary calls, SSE events as they arrive for streams.</summary>
 internal sealed partial class GenerationResponder(
     GenerationRequest request, Upstream upstream, ModerationContext moderation, IResponseModerator moderator,
-    IClientFormatter formatter, GatewayOptions options, TimeProvider time, ILogger logger)
+    IClientFormatter formatter, GatewayOptions options, SecretRedactor redactor, TimeProvider time, ILogger logger)
 {
     // An error body is read only for its message; a longer one is not worth holding.
     private const int MaxErrorBodyBytes = 64 * 1024;
@@ -34,7 +34,7 @@ internal sealed partial class GenerationResponder(
             if (!response.IsSuccessStatusCode)
             {
                 var body = await ReadErrorBodyAsync(response.Content, aborted);
-                var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span, response.Headers.RetryAfter);
+                var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span, redactor, response.Headers.RetryAfter);
                 LogUpstreamStatus(logger, upstream.Name, (int)response.StatusCode);
                 await WriteErrorAsync(context, error);
                 return;

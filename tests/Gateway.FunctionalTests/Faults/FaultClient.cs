@@ -65,7 +65,7 @@ public static class FaultClient
     public static HttpClient ClientFor(Uri gateway) => new() { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(15) };
 
     /// <summary>Reads one error object in the surface's envelope: the Workers AI code (as text) or the OpenAI code, and the message.</summary>
-    public static (string Code, string Message) ReadError(Surface surface, JsonElement root)
+    public static (string? Code, string Message) ReadError(Surface surface, JsonElement root)
     {
         if (IsWorkersAi(surface))
         {
@@ -74,12 +74,12 @@ public static class FaultClient
             return (error.GetProperty("code").GetInt32().ToString(System.Globalization.CultureInfo.InvariantCulture), error.GetProperty("message").GetString()!);
         }
         var openAi = root.GetProperty("error");
-        return (openAi.GetProperty("code").GetString()!, openAi.GetProperty("message").GetString()!);
+        return (openAi.GetProperty("code").GetString(), openAi.GetProperty("message").GetString()!);
     }
 
     /// <summary>Asserts a JSON error response with the status and the code expected on its surface; returns the message.</summary>
     public static async Task<string> AssertErrorResponseAsync(
-        HttpResponseMessage response, Surface surface, HttpStatusCode status, int workersAiCode, string openAiCode)
+        HttpResponseMessage response, Surface surface, HttpStatusCode status, int workersAiCode, string? openAiCode)
     {
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(status == response.StatusCode, $"expected {(int)status}, got {(int)response.StatusCode}: {text}");
