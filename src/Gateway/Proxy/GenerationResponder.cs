@@ -109,9 +109,11 @@ internal sealed partial class GenerationResponder(
         {
             throw new UpstreamProtocolException($"expected text/event-stream, got '{mediaType}'");
         }
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         var idleTimeout = upstream.Options.StreamIdleTimeout;
-        await using var body = await response.Content.ReadAsStreamAsync(aborted);
+        using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        using var idleOrAborted = CancellationTokenSource.CreateLinkedTokenSource(aborted, idle.Token);
+        // Silence is timed from the last bytes received, not per event: a slow but steady stream is not idle.
+        await using var body = new ProgressStream(await response.Content.ReadAsStreamAsync(aborted), () => idle.CancelAfter(idleTimeout));
         await using var reader = new SseReader(body, options.MaxStreamEventBytes);
         await using var stream = moderator.BeginStream(moderation);
         var events = upstream.Protocol.CreateStreamReader();
@@ -124,8 +126,11 @@ internal sealed partial class GenerationResponder(
         {
             while (true)
             {
+                // Only the wait on the upstream counts as silence, not the gateway's own work (moderation, a slow client).
                 idle.CancelAfter(idleTimeout);
-                if (await reader.ReadAsync(idle.Token) is not { } sse)
+                var next = await reader.ReadAsync(idleOrAborted.Token);
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                if (next is not { } sse)
                 {
                     break;
                 }
@@ -155,7 +160,7 @@ internal sealed partial class GenerationResponder(
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
             await CutAsync(context, writer, new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
-                $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0} s; the stream was cut."));
+                $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0.###} s; the stream was cut."));
             return;
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or SseFormatException or UpstreamProtocolException)
