@@ -77,6 +77,12 @@ internal sealed partial class GenerationResponder(
             {
                 body = await UpstreamBodyReader.ReadAsync(response.Content, options.MaxUpstreamResponseBytes, linked.Token);
             }
+            catch (UpstreamBodyTooLargeException ex)
+            {
+                LogTooLarge(logger, upstream.Name, ex.MaxBytes);
+                throw new ApiException(new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+                    $"Upstream '{upstream.Name}' sent a response larger than {ex.MaxBytes} bytes, the limit set by Gateway:{nameof(GatewayOptions.MaxUpstreamResponseBytes)}."));
+            }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 LogBodyTimeout(logger, upstream.Name, timeout.TotalSeconds);
@@ -163,11 +169,19 @@ internal sealed partial class GenerationResponder(
                 $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0.###} s; the stream was cut."));
             return;
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or SseFormatException or UpstreamProtocolException)
+        catch (SseFormatException)
+        {
+            // The reader's only format error: an event over its size limit.
+            LogTooLarge(logger, upstream.Name, options.MaxStreamEventBytes);
+            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+                $"Upstream '{upstream.Name}' sent a stream event larger than {options.MaxStreamEventBytes} bytes, the limit set by Gateway:{nameof(GatewayOptions.MaxStreamEventBytes)}; the stream was cut."));
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or UpstreamProtocolException)
         {
             LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
             await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway,
-                ex is SseFormatException or UpstreamProtocolException ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
+                ex is UpstreamProtocolException ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
                 $"Upstream '{upstream.Name}' failed mid-stream; the stream was cut."));
             return;
         }
@@ -254,7 +268,7 @@ internal sealed partial class GenerationResponder(
             return await UpstreamBodyReader.ReadAsync(content, MaxErrorBodyBytes, linked.Token);
         }
         catch (Exception ex) when (!aborted.IsCancellationRequested
-            && ex is OperationCanceledException or IOException or HttpRequestException or UpstreamProtocolException)
+            && ex is OperationCanceledException or IOException or HttpRequestException or UpstreamBodyTooLargeException)
         {
             LogErrorBodyUnread(logger, upstream.Name, ex.GetType().Name);
             return ReadOnlyMemory<byte>.Empty;
@@ -281,6 +295,9 @@ internal sealed partial class GenerationResponder(
 
     [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Upstream {Upstream} did not send its whole response body within {TimeoutSeconds} s")]
     private static partial void LogBodyTimeout(ILogger logger, string upstream, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Upstream {Upstream} sent a response or stream event over {MaxBytes} bytes")]
+    private static partial void LogTooLarge(ILogger logger, string upstream, long maxBytes);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Upstream {Upstream} error body could not be read: {ErrorType}")]
     private static partial void LogErrorBodyUnread(ILogger logger, string upstream, string errorType);

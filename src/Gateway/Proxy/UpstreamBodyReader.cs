@@ -1,17 +1,15 @@
 using System.Buffers;
-using Gateway.Upstreams;
-
 namespace Gateway.Proxy;
 
 /// <summary>Reads a whole upstream body into memory under a size limit.</summary>
 internal static class UpstreamBodyReader
 {
-    /// <summary>Reads the body; throws <see cref="UpstreamProtocolException"/> past <paramref name="maxBytes"/>.</summary>
+    /// <summary>Reads the body; throws <see cref="UpstreamBodyTooLargeException"/> past <paramref name="maxBytes"/>.</summary>
     public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
     {
         if (content.Headers.ContentLength > maxBytes)
         {
-            throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
+            throw new UpstreamBodyTooLargeException(maxBytes);
         }
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
         var buffer = new ArrayBufferWriter<byte>(8192);
@@ -27,7 +25,7 @@ internal static class UpstreamBodyReader
             buffer.Advance(read);
             if (buffer.WrittenCount > maxBytes)
             {
-                throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
+                throw new UpstreamBodyTooLargeException(maxBytes);
             }
         }
     }
