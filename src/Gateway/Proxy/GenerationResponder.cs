@@ -113,7 +113,9 @@ internal sealed partial class GenerationResponder(
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (!string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            throw new UpstreamProtocolException($"expected text/event-stream, got '{mediaType}'");
+            await CutAsync(context, null, StreamCutReason.NotEventStream, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol,
+                $"Upstream '{upstream.Name}' answered a stream request with '{mediaType ?? "no content type"}', not an event stream."));
+            return;
         }
         var idleTimeout = upstream.Options.StreamIdleTimeout;
         using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
@@ -154,7 +156,7 @@ internal sealed partial class GenerationResponder(
                 var verdict = await stream.OnTextAsync(delta.Text, aborted);
                 if (verdict.Action == StreamAction.Block)
                 {
-                    await CutAsync(context, writer, Moderated(verdict.Decision));
+                    await CutAsync(context, writer, StreamCutReason.Moderated, Moderated(verdict.Decision));
                     return;
                 }
                 if (verdict.Action == StreamAction.Release)
@@ -165,7 +167,7 @@ internal sealed partial class GenerationResponder(
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
-            await CutAsync(context, writer, new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
+            await CutAsync(context, writer, StreamCutReason.Idle, new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
                 $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0.###} s; the stream was cut."));
             return;
         }
@@ -173,21 +175,22 @@ internal sealed partial class GenerationResponder(
         {
             // The reader's only format error: an event over its size limit.
             LogTooLarge(logger, upstream.Name, options.MaxStreamEventBytes);
-            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+            await CutAsync(context, writer, StreamCutReason.EventTooLarge, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
                 $"Upstream '{upstream.Name}' sent a stream event larger than {options.MaxStreamEventBytes} bytes, the limit set by Gateway:{nameof(GatewayOptions.MaxStreamEventBytes)}; the stream was cut."));
             return;
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or UpstreamProtocolException)
         {
             LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
-            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway,
-                ex is UpstreamProtocolException ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
+            var malformed = ex is UpstreamProtocolException;
+            await CutAsync(context, writer, malformed ? StreamCutReason.MalformedEvent : StreamCutReason.UpstreamFailed, new ApiError(HttpStatusCode.BadGateway,
+                malformed ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
                 $"Upstream '{upstream.Name}' failed mid-stream; the stream was cut."));
             return;
         }
         if (!sawDone && reader.HadIncompleteEvent)
         {
-            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+            await CutAsync(context, writer, StreamCutReason.TruncatedEvent, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
                 $"Upstream '{upstream.Name}' ended the stream in the middle of an event; the stream was cut."));
             return;
         }
@@ -195,7 +198,7 @@ internal sealed partial class GenerationResponder(
         {
             // A clean close without the protocol's end marker is still a cut: relaying it as finished would make a
             // truncated answer look complete (docs/adr/005).
-            await CutAsync(context, writer, eventCount == 0
+            await CutAsync(context, writer, eventCount == 0 ? StreamCutReason.NoEvents : StreamCutReason.NoEndMarker, eventCount == 0
                 ? new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol,
                     $"Upstream '{upstream.Name}' answered a stream request with no stream events.")
                 : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
@@ -205,7 +208,7 @@ internal sealed partial class GenerationResponder(
         var final = await stream.OnCompleteAsync(aborted);
         if (final.Action == StreamAction.Block)
         {
-            await CutAsync(context, writer, Moderated(final.Decision));
+            await CutAsync(context, writer, StreamCutReason.Moderated, Moderated(final.Decision));
             return;
         }
         client.OnEnd(pending);
@@ -241,9 +244,11 @@ internal sealed partial class GenerationResponder(
 
     /// <summary>Ends a stream with an error: a JSON error response if nothing was sent yet, else an SSE error event
     /// in the client's format and no <c>[DONE]</c>, so clients can tell a cut stream from a finished one.</summary>
-    private async Task CutAsync(HttpContext context, SseWriter writer, ApiError error)
+    private async Task CutAsync(HttpContext context, SseWriter? writer, StreamCutReason reason, ApiError error)
     {
-        if (!context.Response.HasStarted)
+        var started = context.Response.HasStarted;
+        LogStreamCut(logger, upstream.Name, reason, started);
+        if (!started || writer is null)
         {
             await WriteErrorAsync(context, error);
             return;
@@ -298,6 +303,9 @@ internal sealed partial class GenerationResponder(
 
     [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Upstream {Upstream} sent a response or stream event over {MaxBytes} bytes")]
     private static partial void LogTooLarge(ILogger logger, string upstream, long maxBytes);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Stream from upstream {Upstream} was cut: {Reason} (events already sent to the client: {Started})")]
+    private static partial void LogStreamCut(ILogger logger, string upstream, StreamCutReason reason, bool started);
 
     [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Upstream {Upstream} error body could not be read: {ErrorType}")]
     private static partial void LogErrorBodyUnread(ILogger logger, string upstream, string errorType);
