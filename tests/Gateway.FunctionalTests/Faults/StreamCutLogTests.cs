@@ -30,15 +30,19 @@ public sealed class StreamCutLogTests
     {
         var name = $"cut-{reason}-{kind}-{surface}".ToLowerInvariant();
         await using var upstream = await ScriptedUpstream.StartAsync();
-        upstream.Handler = (context, _) => MisbehaveAsync(context, kind, reason);
+        var clientSawFirstEvent = new TaskCompletionSource();
+        upstream.Handler = (context, _) => MisbehaveAsync(context, kind, reason, clientSawFirstEvent.Task);
         var config = GatewayServer.RouteAllTo(upstream, kind, name: name);
         config[$"Gateway:Upstreams:{name}:StreamIdleTimeout"] = "00:00:01";
         config["Gateway:MaxStreamEventBytes"] = "1024";
         await using var gateway = await GatewayServer.StartAsync(config);
         using var client = FaultClient.ClientFor(gateway.BaseAddress);
 
-        using var response = await client.SendAsync(FaultClient.Request(surface, stream: true));
-        var body = await response.Content.ReadAsStringAsync();
+        using var response = await client.SendAsync(FaultClient.Request(surface, stream: true), HttpCompletionOption.ResponseHeadersRead);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+        var first = await reader.ReadLineAsync();
+        clientSawFirstEvent.SetResult();
+        var body = first + "\n" + await reader.ReadToEndAsync();
 
         Assert.DoesNotContain("[DONE]", body, StringComparison.Ordinal);
         var lines = CapturingLoggerProvider.Instance.Lines.Where(l => l.Contains($"Stream from upstream {name} was cut", StringComparison.Ordinal)).ToList();
@@ -48,7 +52,7 @@ public sealed class StreamCutLogTests
         Assert.DoesNotContain(Content, string.Join("\n", CapturingLoggerProvider.Instance.Lines), StringComparison.Ordinal);
     }
 
-    private static async Task MisbehaveAsync(HttpContext context, string kind, string reason)
+    private static async Task MisbehaveAsync(HttpContext context, string kind, string reason, Task clientSawFirstEvent)
     {
         if (reason == "NotEventStream")
         {
@@ -67,6 +71,8 @@ public sealed class StreamCutLogTests
                 await ScriptedUpstream.StallAsync(context);
                 break;
             case "UpstreamFailed":
+                // Break the connection once the first event has reached the client, so the cut is mid-stream.
+                await clientSawFirstEvent.WaitAsync(TimeSpan.FromSeconds(20));
                 context.Abort();
                 break;
             case "MalformedEvent":
