@@ -7,6 +7,9 @@ namespace Gateway.Errors;
 /// error envelope in one place (<see cref="ErrorWriter"/>).</remarks>
 public sealed record ApiError(HttpStatusCode Status, ApiErrorKind Kind, string Message, string? Param = null)
 {
+    /// <summary>A <c>Retry-After</c> value (delta-seconds or an HTTP-date) sent with the error, when its cause gave one.</summary>
+    public string? RetryAfter { get; init; }
+
     /// <summary>Creates a 400 for an invalid field.</summary>
     public static ApiError Invalid(string message, string? param = null) =>
         new(HttpStatusCode.BadRequest, ApiErrorKind.InvalidRequest, message, param);

@@ -68,6 +68,10 @@ internal static class ErrorWriter
         {
             context.Response.Headers.Allow = StringValues.IsNullOrEmpty(allow) ? "POST" : allow;
         }
+        if (error.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = retryAfter;
+        }
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 

@@ -32,7 +32,7 @@ internal sealed partial class GenerationHandler(
         try
         {
             var (body, document) = await RequestBodyReader.ReadJsonAsync(
-                context.Request, options.Value.MaxRequestBodyBytes, lenientContentType: workersAi, context.RequestAborted);
+                context.Request, options.Value.MaxRequestBodyBytes, lenientContentType: workersAi, options.Value.RequestBodyTimeout, time, context.RequestAborted);
             try
             {
                 var modelId = workersAi ? Uri.UnescapeDataString(routeModel ?? "") : OpenAiRequestParser.ReadModelId(document);

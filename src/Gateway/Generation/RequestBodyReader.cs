@@ -19,17 +19,46 @@ internal static class RequestBodyReader
     /// <summary>Longest time spent discarding a too-large body.</summary>
     private static readonly TimeSpan DrainTime = TimeSpan.FromSeconds(5);
 
-    /// <summary>Reads and parses the body; every failure is an <see cref="ApiException"/> with a 4xx.</summary>
+    // Timers take at most uint.MaxValue - 1 milliseconds (about 49 days); a longer deadline is none.
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    /// <summary>Reads and parses the body with no total deadline; every failure is an <see cref="ApiException"/> with a 4xx.</summary>
+    public static ValueTask<(byte[] Body, JsonDocument Document)> ReadJsonAsync(
+        HttpRequest request, long maxBytes, bool lenientContentType, CancellationToken cancellationToken) =>
+        ReadJsonAsync(request, maxBytes, lenientContentType, Timeout.InfiniteTimeSpan, TimeProvider.System, cancellationToken);
+
+    /// <summary>Reads and parses the body, which must arrive in full within <paramref name="timeout"/> (zero or
+    /// negative: no deadline); every failure is an <see cref="ApiException"/> with a 4xx, 408 past the deadline.</summary>
     /// <param name="request">The request.</param>
     /// <param name="maxBytes">The body limit.</param>
     /// <param name="lenientContentType">Whether the types that clients send for a JSON string by default are accepted
     /// too (the Workers AI surface): <c>application/x-www-form-urlencoded</c> (<c>curl -d</c>) and <c>text/plain</c>
     /// (<c>fetch</c> with a string body).</param>
+    /// <param name="timeout">The total deadline for the body.</param>
+    /// <param name="time">The clock of the deadline.</param>
     /// <param name="cancellationToken">Cancels the read.</param>
     public static async ValueTask<(byte[] Body, JsonDocument Document)> ReadJsonAsync(
-        HttpRequest request, long maxBytes, bool lenientContentType, CancellationToken cancellationToken)
+        HttpRequest request, long maxBytes, bool lenientContentType, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         CheckContentType(request.ContentType, lenientContentType);
+        // Kestrel's minimum data rate stops a stalled upload, not one that stays just above the rate: the total
+        // deadline does.
+        using var deadline = new CancellationTokenSource(timeout > TimeSpan.Zero && timeout <= MaxTimeout ? timeout : Timeout.InfiniteTimeSpan, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        try
+        {
+            return await ReadJsonCoreAsync(request, maxBytes, linked.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ApiException(new ApiError(HttpStatusCode.RequestTimeout, ApiErrorKind.InvalidRequest,
+                $"The request body did not arrive in time: the whole body must arrive within {timeout.TotalSeconds:0.###} s (Gateway:RequestBodyTimeout)."));
+        }
+    }
+
+    private static async ValueTask<(byte[] Body, JsonDocument Document)> ReadJsonCoreAsync(
+        HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    {
         // A server that answers 413 and closes while the client is still uploading makes most clients fail with a
         // broken pipe or reset instead of reading the 413. So the gateway enforces the limit itself and lets Kestrel
         // accept up to DrainLimit on this request, so that a moderately too-large body is read and discarded first.
@@ -151,7 +180,7 @@ internal static class RequestBodyReader
         new(new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge,
             $"Request is too large: the body limit is {maxBytes} bytes."));
 
-    /// <summary>Reads and discards the rest of a too-large body (see <see cref="ReadJsonAsync"/>); stops quietly past
+    /// <summary>Reads and discards the rest of a too-large body (see <see cref="ReadJsonCoreAsync"/>); stops quietly past
     /// Kestrel's limit for the request, after <see cref="DrainTime"/>, or when the client goes away, and the
     /// connection then closes after the 413.</summary>
     private static async Task DrainAsync(Stream body, CancellationToken cancellationToken)

@@ -41,7 +41,8 @@ public static class ModerationsEndpoint
             var engine = context.RequestServices.GetRequiredService<GuardEngineProvider>().Engine
                 ?? throw new ApiException(new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable, "No guard engine is configured; set Guard:Engine."));
             var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
-            var (_, document) = await RequestBodyReader.ReadJsonAsync(context.Request, options.MaxRequestBodyBytes, lenientContentType: false, context.RequestAborted);
+            var (_, document) = await RequestBodyReader.ReadJsonAsync(context.Request, options.MaxRequestBodyBytes, lenientContentType: false,
+                options.RequestBodyTimeout, context.RequestServices.GetRequiredService<TimeProvider>(), context.RequestAborted);
             List<GuardConversation> conversations;
             using (document)
             {

@@ -12,6 +12,10 @@ public sealed class GatewayOptions
     /// <summary>Largest accepted request body, in bytes.</summary>
     public long MaxRequestBodyBytes { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>Total time allowed to receive a request body, however slowly it arrives; past it the request is answered
+    /// with 408. Zero turns the deadline off (Kestrel's minimum data rate still applies).</summary>
+    public TimeSpan RequestBodyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Largest non-streamed upstream body the gateway reads, in bytes.</summary>
     public int MaxUpstreamResponseBytes { get; set; } = 16 * 1024 * 1024;
 

@@ -10,6 +10,7 @@ using Gateway.Hosting;
 using Gateway.Moderation;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy;
@@ -29,12 +30,18 @@ internal sealed partial class GenerationProxy(
     IResponseModerator responseModerator,
     OpenAiFormatter openAiFormatter,
     IOptions<GatewayOptions> options,
+    IConfiguration configuration,
+    TimeProvider time,
     ILogger<GenerationProxy> logger) : IDisposable
 {
     private const string InProcessPrefix = "http://in-process.invalid";
     private readonly HttpMessageInvoker _demoInvoker = new(demoHandler, disposeHandler: false);
     private readonly HttpMessageInvoker _guardInvoker = new(guardHandler, disposeHandler: false);
     private readonly ConcurrentDictionary<string, ForwarderRequestConfig> _configs = new(StringComparer.Ordinal);
+    private SecretRedactor? _redactor;
+
+    // Built on first use, from the same configuration as the upstreams; a race builds two equal redactors.
+    private SecretRedactor Redactor => _redactor ??= SecretRedactor.FromConfiguration(configuration, upstreams.Upstreams.Select(u => u.Options));
 
     public void Dispose()
     {
@@ -57,7 +64,7 @@ internal sealed partial class GenerationProxy(
         ReplaceBody(context.Request, call.Body);
 
         IClientFormatter formatter = request.Api.IsWorkersAi() ? WorkersAiFormatter.Instance : openAiFormatter;
-        var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, logger);
+        var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, Redactor, time, logger);
         var transformer = new GenerationTransformer(upstream, call, translated: !responder.Native, responder.RespondAsync);
         var config = _configs.GetOrAdd(upstream.Name, _ => clusterConfig is { ActivityTimeout: not null }
             ? clusterConfig

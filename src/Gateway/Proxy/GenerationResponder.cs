@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net;
 using System.Text.Json;
 using Gateway.Errors;
@@ -17,8 +16,11 @@ namespace Gateway.Proxy;
 /// one body for unary calls, SSE events as they arrive for streams.</summary>
 internal sealed partial class GenerationResponder(
     GenerationRequest request, Upstream upstream, ModerationContext moderation, IResponseModerator moderator,
-    IClientFormatter formatter, GatewayOptions options, ILogger logger)
+    IClientFormatter formatter, GatewayOptions options, SecretRedactor redactor, TimeProvider time, ILogger logger)
 {
+    // An error body is read only for its message; a longer one is not worth holding.
+    private const int MaxErrorBodyBytes = 64 * 1024;
+
     private readonly bool _workersAi = request.Api.IsWorkersAi();
 
     // The upstream's own JSON is relayed unchanged when the client speaks the same protocol.
@@ -31,13 +33,9 @@ internal sealed partial class GenerationResponder(
         {
             if (!response.IsSuccessStatusCode)
             {
-                var body = await ReadLimitedAsync(response.Content, 64 * 1024, aborted);
-                var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span);
+                var body = await ReadErrorBodyAsync(response.Content, aborted);
+                var error = UpstreamErrors.Map(upstream, response.StatusCode, body.Span, redactor, response.Headers.RetryAfter);
                 LogUpstreamStatus(logger, upstream.Name, (int)response.StatusCode);
-                if (response.Headers.RetryAfter is { } retry)
-                {
-                    context.Response.Headers.RetryAfter = retry.ToString();
-                }
                 await WriteErrorAsync(context, error);
                 return;
             }
@@ -70,7 +68,28 @@ internal sealed partial class GenerationResponder(
 
     private async Task UnaryAsync(HttpContext context, HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        var body = await ReadLimitedAsync(response.Content, options.MaxUpstreamResponseBytes, cancellationToken);
+        var timeout = upstream.ResponseBodyTimeout;
+        ReadOnlyMemory<byte> body;
+        using (var deadline = new CancellationTokenSource(timeout, time))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token))
+        {
+            try
+            {
+                body = await UpstreamBodyReader.ReadAsync(response.Content, options.MaxUpstreamResponseBytes, linked.Token);
+            }
+            catch (UpstreamBodyTooLargeException ex)
+            {
+                LogTooLarge(logger, upstream.Name, ex.MaxBytes);
+                throw new ApiException(new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+                    $"Upstream '{upstream.Name}' sent a response larger than {ex.MaxBytes} bytes, the limit set by Gateway:{nameof(GatewayOptions.MaxUpstreamResponseBytes)}."));
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                LogBodyTimeout(logger, upstream.Name, timeout.TotalSeconds);
+                throw new ApiException(new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
+                    $"Upstream '{upstream.Name}' did not send its whole response within {timeout.TotalSeconds:0.###} s."));
+            }
+        }
         GenerationResult result;
         using (var doc = ParseUpstreamJson(body))
         {
@@ -94,11 +113,15 @@ internal sealed partial class GenerationResponder(
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (!string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            throw new UpstreamProtocolException($"expected text/event-stream, got '{mediaType}'");
+            await CutAsync(context, null, StreamCutReason.NotEventStream, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol,
+                $"Upstream '{upstream.Name}' answered a stream request with '{mediaType ?? "no content type"}', not an event stream."));
+            return;
         }
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(aborted);
         var idleTimeout = upstream.Options.StreamIdleTimeout;
-        await using var body = await response.Content.ReadAsStreamAsync(aborted);
+        using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
+        using var idleOrAborted = CancellationTokenSource.CreateLinkedTokenSource(aborted, idle.Token);
+        // Silence is timed from the last bytes received, not per event: a slow but steady stream is not idle.
+        await using var body = new ProgressStream(await response.Content.ReadAsStreamAsync(aborted), () => idle.CancelAfter(idleTimeout));
         await using var reader = new SseReader(body, options.MaxStreamEventBytes);
         await using var stream = moderator.BeginStream(moderation);
         var events = upstream.Protocol.CreateStreamReader();
@@ -106,15 +129,20 @@ internal sealed partial class GenerationResponder(
         var writer = new SseWriter(context.Response.BodyWriter);
         var pending = new List<string>();
         var sawDone = false;
+        var eventCount = 0;
         try
         {
             while (true)
             {
+                // Only the wait on the upstream counts as silence, not the gateway's own work (moderation, a slow client).
                 idle.CancelAfter(idleTimeout);
-                if (await reader.ReadAsync(idle.Token) is not { } sse)
+                var next = await reader.ReadAsync(idleOrAborted.Token);
+                idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                if (next is not { } sse)
                 {
                     break;
                 }
+                eventCount++;
                 if (events.Read(sse) is not { } delta)
                 {
                     continue;
@@ -128,7 +156,7 @@ internal sealed partial class GenerationResponder(
                 var verdict = await stream.OnTextAsync(delta.Text, aborted);
                 if (verdict.Action == StreamAction.Block)
                 {
-                    await CutAsync(context, writer, Moderated(verdict.Decision));
+                    await CutAsync(context, writer, StreamCutReason.Moderated, Moderated(verdict.Decision));
                     return;
                 }
                 if (verdict.Action == StreamAction.Release)
@@ -139,28 +167,48 @@ internal sealed partial class GenerationResponder(
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
-            await CutAsync(context, writer, new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
-                $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0} s; the stream was cut."));
+            await CutAsync(context, writer, StreamCutReason.Idle, new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
+                $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0.###} s; the stream was cut."));
             return;
         }
-        catch (Exception ex) when (ex is IOException or HttpRequestException or SseFormatException or UpstreamProtocolException)
+        catch (SseFormatException)
+        {
+            // The reader's only format error: an event over its size limit.
+            LogTooLarge(logger, upstream.Name, options.MaxStreamEventBytes);
+            await CutAsync(context, writer, StreamCutReason.EventTooLarge, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+                $"Upstream '{upstream.Name}' sent a stream event larger than {options.MaxStreamEventBytes} bytes, the limit set by Gateway:{nameof(GatewayOptions.MaxStreamEventBytes)}; the stream was cut."));
+            return;
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException or UpstreamProtocolException)
         {
             LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
-            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway,
-                ex is SseFormatException or UpstreamProtocolException ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
+            var malformed = ex is UpstreamProtocolException;
+            await CutAsync(context, writer, malformed ? StreamCutReason.MalformedEvent : StreamCutReason.UpstreamFailed, new ApiError(HttpStatusCode.BadGateway,
+                malformed ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
                 $"Upstream '{upstream.Name}' failed mid-stream; the stream was cut."));
             return;
         }
         if (!sawDone && reader.HadIncompleteEvent)
         {
-            await CutAsync(context, writer, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+            await CutAsync(context, writer, StreamCutReason.TruncatedEvent, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
                 $"Upstream '{upstream.Name}' ended the stream in the middle of an event; the stream was cut."));
+            return;
+        }
+        if (!events.Ended)
+        {
+            // A clean close without the protocol's end marker is still a cut: relaying it as finished would make a
+            // truncated answer look complete (docs/adr/005).
+            await CutAsync(context, writer, eventCount == 0 ? StreamCutReason.NoEvents : StreamCutReason.NoEndMarker, eventCount == 0
+                ? new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol,
+                    $"Upstream '{upstream.Name}' answered a stream request with no stream events.")
+                : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
+                    $"Upstream '{upstream.Name}' closed the stream before its end; the stream was cut."));
             return;
         }
         var final = await stream.OnCompleteAsync(aborted);
         if (final.Action == StreamAction.Block)
         {
-            await CutAsync(context, writer, Moderated(final.Decision));
+            await CutAsync(context, writer, StreamCutReason.Moderated, Moderated(final.Decision));
             return;
         }
         client.OnEnd(pending);
@@ -196,9 +244,11 @@ internal sealed partial class GenerationResponder(
 
     /// <summary>Ends a stream with an error: a JSON error response if nothing was sent yet, else an SSE error event
     /// in the client's format and no <c>[DONE]</c>, so clients can tell a cut stream from a finished one.</summary>
-    private async Task CutAsync(HttpContext context, SseWriter writer, ApiError error)
+    private async Task CutAsync(HttpContext context, SseWriter? writer, StreamCutReason reason, ApiError error)
     {
-        if (!context.Response.HasStarted)
+        var started = context.Response.HasStarted;
+        LogStreamCut(logger, upstream.Name, reason, started);
+        if (!started || writer is null)
         {
             await WriteErrorAsync(context, error);
             return;
@@ -212,6 +262,24 @@ internal sealed partial class GenerationResponder(
     private static ApiError Moderated(ModerationDecision? decision) =>
         new(HttpStatusCode.BadRequest, ApiErrorKind.Moderated, decision?.Reason ?? "The response was blocked by the content policy.");
 
+    /// <summary>Reads an error body for its message under the body deadline; a body that is too large, too slow or
+    /// broken is treated as empty, since the status alone still says what happened.</summary>
+    private async Task<ReadOnlyMemory<byte>> ReadErrorBodyAsync(HttpContent content, CancellationToken aborted)
+    {
+        using var deadline = new CancellationTokenSource(upstream.ResponseBodyTimeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(aborted, deadline.Token);
+        try
+        {
+            return await UpstreamBodyReader.ReadAsync(content, MaxErrorBodyBytes, linked.Token);
+        }
+        catch (Exception ex) when (!aborted.IsCancellationRequested
+            && ex is OperationCanceledException or IOException or HttpRequestException or UpstreamBodyTooLargeException)
+        {
+            LogErrorBodyUnread(logger, upstream.Name, ex.GetType().Name);
+            return ReadOnlyMemory<byte>.Empty;
+        }
+    }
+
     private static JsonDocument ParseUpstreamJson(ReadOnlyMemory<byte> body)
     {
         try
@@ -224,34 +292,21 @@ internal sealed partial class GenerationResponder(
         }
     }
 
-    private static async Task<ReadOnlyMemory<byte>> ReadLimitedAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
-    {
-        if (content.Headers.ContentLength > maxBytes)
-        {
-            throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
-        }
-        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new ArrayBufferWriter<byte>(8192);
-        while (true)
-        {
-            var memory = buffer.GetMemory(8192);
-            var read = await stream.ReadAsync(memory, cancellationToken);
-            if (read == 0)
-            {
-                // The buffer is this call's own: hand its memory out instead of copying it.
-                return buffer.WrittenMemory;
-            }
-            buffer.Advance(read);
-            if (buffer.WrittenCount > maxBytes)
-            {
-                throw new UpstreamProtocolException($"upstream body exceeds {maxBytes} bytes");
-            }
-        }
-    }
-
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Upstream {Upstream} answered with HTTP {Status}")]
     private static partial void LogUpstreamStatus(ILogger logger, string upstream, int status);
 
     [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Upstream {Upstream} failed while responding: {ErrorType}")]
     private static partial void LogUpstreamFailure(ILogger logger, string upstream, string errorType);
+
+    [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Upstream {Upstream} did not send its whole response body within {TimeoutSeconds} s")]
+    private static partial void LogBodyTimeout(ILogger logger, string upstream, double timeoutSeconds);
+
+    [LoggerMessage(EventId = 2006, Level = LogLevel.Warning, Message = "Upstream {Upstream} sent a response or stream event over {MaxBytes} bytes")]
+    private static partial void LogTooLarge(ILogger logger, string upstream, long maxBytes);
+
+    [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Stream from upstream {Upstream} was cut: {Reason} (events already sent to the client: {Started})")]
+    private static partial void LogStreamCut(ILogger logger, string upstream, StreamCutReason reason, bool started);
+
+    [LoggerMessage(EventId = 2005, Level = LogLevel.Warning, Message = "Upstream {Upstream} error body could not be read: {ErrorType}")]
+    private static partial void LogErrorBodyUnread(ILogger logger, string upstream, string errorType);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
 using Gateway.Errors;
 using Gateway.Upstreams;
@@ -6,34 +7,68 @@ using Gateway.Upstreams;
 namespace Gateway.Proxy;
 
 /// <summary>Maps an upstream's error status and body to the error the client sees.</summary>
-/// <remarks>Client faults (400, 413, 422, 429) keep their meaning; faults of the gateway's own configuration
-/// (401, 403, 404) become 502 without echoing upstream details that could reveal credentials.</remarks>
+/// <remarks>Per docs/adr/002, only client faults (400, 413, 422, 429) relay the upstream's message, cut to 500
+/// characters and with every configured credential redacted first. Faults of the gateway's own configuration
+/// (401, 403, 404) and server errors (5xx) carry no upstream text, which could reveal credentials or internals;
+/// only the in-process upstreams (demo, guard), whose messages are the gateway's own, keep theirs.</remarks>
 internal static class UpstreamErrors
 {
     private const int MaxMessageChars = 500;
 
-    public static ApiError Map(Upstream upstream, HttpStatusCode status, ReadOnlySpan<byte> body)
+    /// <summary>Maps the status and body; a 429 or 503 keeps the upstream's <c>Retry-After</c> (either form).</summary>
+    public static ApiError Map(Upstream upstream, HttpStatusCode status, ReadOnlySpan<byte> body, SecretRedactor redactor,
+        RetryConditionHeaderValue? retryAfter = null)
     {
-        var message = ReadMessage(upstream.Protocol, body);
+        var error = MapStatus(upstream, status, body, redactor);
+        return retryAfter is not null && error.Status is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable
+            ? error with { RetryAfter = retryAfter.ToString() }
+            : error;
+    }
+
+    private static ApiError MapStatus(Upstream upstream, HttpStatusCode status, ReadOnlySpan<byte> body, SecretRedactor redactor)
+    {
         var code = (int)status;
         return status switch
         {
             HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity =>
-                new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.InvalidRequest, $"Upstream rejected the request: {message ?? $"HTTP {code}"}"),
+                new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.InvalidRequest, $"Upstream rejected the request: {Relayed(upstream, body, redactor, code)}"),
             HttpStatusCode.RequestEntityTooLarge =>
-                new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge, $"Upstream says the request is too large: {message ?? $"HTTP {code}"}"),
+                new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge, $"Upstream says the request is too large: {Relayed(upstream, body, redactor, code)}"),
             HttpStatusCode.TooManyRequests =>
-                new ApiError(HttpStatusCode.TooManyRequests, ApiErrorKind.Unavailable, $"Upstream is rate limiting: {message ?? $"HTTP {code}"}"),
+                new ApiError(HttpStatusCode.TooManyRequests, ApiErrorKind.Unavailable, $"Upstream is rate limiting: {Relayed(upstream, body, redactor, code)}"),
             HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
                 new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' rejected the gateway's credentials (HTTP {code})."),
             HttpStatusCode.NotFound =>
                 new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' has no such route or model (HTTP 404)."),
             HttpStatusCode.ServiceUnavailable =>
-                new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable, $"Upstream '{upstream.Name}' is unavailable{(message is null ? "." : $": {message}")}"),
+                new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable, $"Upstream '{upstream.Name}' is unavailable{OwnDetail(upstream, body, redactor, code)}"),
             HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout =>
                 new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout, $"Upstream '{upstream.Name}' timed out (HTTP {code})."),
-            _ => new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' failed (HTTP {code}){(message is null ? "." : $": {message}")}"),
+            _ => new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' failed (HTTP {code}){OwnDetail(upstream, body, redactor, code)}"),
         };
+    }
+
+    /// <summary>The upstream's own message, redacted, then cut; or the bare status when it sent none.</summary>
+    private static string Relayed(Upstream upstream, ReadOnlySpan<byte> body, SecretRedactor redactor, int code)
+    {
+        if (ReadMessage(upstream.Protocol, body) is not { Length: > 0 } message)
+        {
+            return $"HTTP {code}";
+        }
+        // Redact before cutting: a cut could otherwise leave the start of a credential behind.
+        message = redactor.Redact(message);
+        return message.Length > MaxMessageChars ? message[..MaxMessageChars] + "..." : message;
+    }
+
+    /// <summary>The end of a server-error message: an in-process upstream's (demo, guard) message is the gateway's own
+    /// and says what to fix ("set Guard:Engine"), so it is kept; a remote upstream's text is not relayed.</summary>
+    private static string OwnDetail(Upstream upstream, ReadOnlySpan<byte> body, SecretRedactor redactor, int code)
+    {
+        if (upstream.Options.Kind.IsInProcess() && ReadMessage(upstream.Protocol, body) is { Length: > 0 })
+        {
+            return ": " + Relayed(upstream, body, redactor, code);
+        }
+        return code == 503 ? " (HTTP 503)." : ".";
     }
 
     private static string? ReadMessage(IUpstreamProtocol protocol, ReadOnlySpan<byte> body)
@@ -46,8 +81,7 @@ internal static class UpstreamErrors
         {
             var reader = new Utf8JsonReader(body);
             using var doc = JsonDocument.ParseValue(ref reader);
-            var message = protocol.ReadErrorMessage(doc.RootElement);
-            return message is { Length: > MaxMessageChars } ? message[..MaxMessageChars] + "..." : message;
+            return protocol.ReadErrorMessage(doc.RootElement);
         }
         catch (JsonException)
         {

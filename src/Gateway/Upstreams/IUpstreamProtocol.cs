@@ -32,6 +32,10 @@ public interface IUpstreamStreamReader
 {
     /// <summary>Reads one event; null when the event carries nothing to relay (keep-alives, unknown types).</summary>
     StreamDelta? Read(SseEvent sseEvent);
+
+    /// <summary>Whether the events read so far include the protocol's proper end (docs/adr/005): <c>[DONE]</c>, or for
+    /// OpenAI-compatible upstreams also a choice with a <c>finish_reason</c>. A stream that closes without it was cut.</summary>
+    bool Ended { get; }
 }
 
 /// <summary>The upstream answered with something that does not follow its protocol.</summary>

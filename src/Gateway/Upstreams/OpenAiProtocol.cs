@@ -198,11 +198,14 @@ internal sealed class OpenAiProtocol(UpstreamKind kind = UpstreamKind.OpenAi) : 
     {
         private readonly SortedDictionary<int, (string? Id, string Name, StringBuilder Args)> _calls = [];
 
+        public bool Ended { get; private set; }
+
         public StreamDelta? Read(SseEvent sseEvent)
         {
             var data = sseEvent.Data;
             if (data == SseEvent.DoneData)
             {
+                Ended = true;
                 return new StreamDelta { Done = true, NativeData = data };
             }
             using var doc = ProtocolJson.ParseEvent(data, "OpenAI-compatible");
@@ -230,6 +233,7 @@ internal sealed class OpenAiProtocol(UpstreamKind kind = UpstreamKind.OpenAi) : 
                 }
                 finish = ProtocolJson.String(choice, "finish_reason");
             }
+            Ended |= finish is not null;
             IReadOnlyList<ToolCall> completed = [];
             if (finish is not null && _calls.Count > 0)
             {

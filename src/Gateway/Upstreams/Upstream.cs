@@ -14,6 +14,10 @@ public sealed class Upstream(string name, UpstreamOptions options, IUpstreamProt
     /// <summary>The protocol it speaks.</summary>
     public IUpstreamProtocol Protocol { get; } = protocol;
 
+    /// <summary>Total time allowed to read a non-streamed response body: <see cref="UpstreamOptions.ResponseBodyTimeout"/>,
+    /// else <see cref="UpstreamOptions.ResponseTimeout"/>.</summary>
+    public TimeSpan ResponseBodyTimeout => Options.ResponseBodyTimeout ?? Options.ResponseTimeout;
+
     /// <summary>The YARP cluster id holding its destinations.</summary>
     public string ClusterId => Options.Cluster ?? Name;
 

@@ -51,6 +51,10 @@ public sealed class UpstreamOptions
     /// <summary>Time allowed until the upstream's response headers arrive.</summary>
     public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>Total time allowed to read a non-streamed response body (success or error) once its headers have
+    /// arrived; null means <see cref="ResponseTimeout"/>. A body that stalls or arrives too slowly is answered with 504.</summary>
+    public TimeSpan? ResponseBodyTimeout { get; set; }
+
     /// <summary>Longest silence allowed between two stream events before the stream is cut with an error.</summary>
     public TimeSpan StreamIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -7,6 +7,9 @@ namespace Gateway.Upstreams;
 /// <summary>Resolves each catalog model to its upstream once, at start-up, from the routing rules.</summary>
 public sealed class UpstreamRegistry
 {
+    // Timers take at most uint.MaxValue - 1 milliseconds (about 49 days).
+    private static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     private readonly FrozenDictionary<string, Upstream> _byModel;
 
     private UpstreamRegistry(FrozenDictionary<string, Upstream> byModel, IReadOnlyList<Upstream> upstreams)
@@ -54,6 +57,9 @@ public sealed class UpstreamRegistry
             {
                 errors.Add($"{where}: 'LoraModelFormat' ('{options.LoraModelFormat}') must contain '{{lora}}'.");
             }
+            CheckTimeout(errors, where, nameof(UpstreamOptions.ResponseTimeout), options.ResponseTimeout);
+            CheckTimeout(errors, where, nameof(UpstreamOptions.ResponseBodyTimeout), upstream.ResponseBodyTimeout);
+            CheckTimeout(errors, where, nameof(UpstreamOptions.StreamIdleTimeout), options.StreamIdleTimeout);
             built[name] = upstream;
         }
         var rules = new List<(Regex Pattern, string Upstream)>();
@@ -84,5 +90,13 @@ public sealed class UpstreamRegistry
             throw new InvalidOperationException("Invalid upstream configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors));
         }
         return new UpstreamRegistry(byModel.ToFrozenDictionary(StringComparer.Ordinal), [.. built.Values]);
+    }
+
+    private static void CheckTimeout(List<string> errors, string where, string key, TimeSpan value)
+    {
+        if (value <= TimeSpan.Zero || value > MaxTimeout)
+        {
+            errors.Add($"{where}: '{key}' ({value}) must be positive and at most {MaxTimeout.TotalDays:0} days.");
+        }
     }
 }

@@ -114,11 +114,15 @@ internal sealed class WorkersAiProtocol : IUpstreamProtocol
 
     private sealed class StreamReader : IUpstreamStreamReader
     {
+        // Workers AI events carry no finish reason: only [DONE] ends a stream.
+        public bool Ended { get; private set; }
+
         public StreamDelta? Read(SseEvent sseEvent)
         {
             var data = sseEvent.Data;
             if (data == SseEvent.DoneData)
             {
+                Ended = true;
                 return new StreamDelta { Done = true, NativeData = data };
             }
             using var doc = ProtocolJson.ParseEvent(data, "Workers AI");

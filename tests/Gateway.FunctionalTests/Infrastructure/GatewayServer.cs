@@ -45,19 +45,20 @@ public sealed class GatewayServer : IAsyncDisposable
         return new GatewayServer(app, new Uri(address.TrimEnd('/') + "/"));
     }
 
-    /// <summary>Configuration that sends every model to <paramref name="upstream"/> as a <paramref name="kind"/> upstream.</summary>
-    public static Dictionary<string, string?> RouteAllTo(ScriptedUpstream upstream, string kind, string? token = "upstream-secret-token")
+    /// <summary>Configuration that sends every model to <paramref name="upstream"/> as a <paramref name="kind"/> upstream
+    /// named <paramref name="name"/>.</summary>
+    public static Dictionary<string, string?> RouteAllTo(ScriptedUpstream upstream, string kind, string? token = "upstream-secret-token", string name = "backend")
     {
         return new Dictionary<string, string?>
         {
-            ["Gateway:Upstreams:backend:Kind"] = kind,
-            ["Gateway:Upstreams:backend:AccountId"] = "gateway-account",
-            ["Gateway:Upstreams:backend:ApiToken"] = token,
-            ["Gateway:Upstreams:backend:StreamIdleTimeout"] = "00:00:03",
-            ["Gateway:Upstreams:backend:ResponseTimeout"] = "00:00:05",
+            [$"Gateway:Upstreams:{name}:Kind"] = kind,
+            [$"Gateway:Upstreams:{name}:AccountId"] = "gateway-account",
+            [$"Gateway:Upstreams:{name}:ApiToken"] = token,
+            [$"Gateway:Upstreams:{name}:StreamIdleTimeout"] = "00:00:03",
+            [$"Gateway:Upstreams:{name}:ResponseTimeout"] = "00:00:05",
             ["Gateway:Routes:0:Models"] = "*",
-            ["Gateway:Routes:0:Upstream"] = "backend",
-            ["ReverseProxy:Clusters:backend:Destinations:d1:Address"] = upstream.BaseAddress.ToString(),
+            ["Gateway:Routes:0:Upstream"] = name,
+            [$"ReverseProxy:Clusters:{name}:Destinations:d1:Address"] = upstream.BaseAddress.ToString(),
         };
     }
 

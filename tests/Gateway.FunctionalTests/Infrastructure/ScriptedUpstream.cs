@@ -167,6 +167,68 @@ public sealed class ScriptedUpstream : IAsyncDisposable
         await context.Response.Body.FlushAsync();
     }
 
+    /// <summary>Sends the status and headers at once, then nothing until the caller goes away.</summary>
+    public static async Task StallAfterHeadersAsync(HttpContext context, int status, string contentType)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = contentType;
+        await context.Response.StartAsync();
+        await context.Response.Body.FlushAsync();
+        await StallAsync(context);
+    }
+
+    /// <summary>Sends nothing more until the caller goes away.</summary>
+    public static async Task StallAsync(HttpContext context)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>Writes <paramref name="text"/> <paramref name="bytesPerWrite"/> bytes at a time, flushing each write and
+    /// pausing <paramref name="pause"/> between writes; stops quietly when the caller goes away.</summary>
+    public static async Task DripAsync(HttpContext context, string text, int bytesPerWrite, TimeSpan pause)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        try
+        {
+            for (var i = 0; i < bytes.Length; i += bytesPerWrite)
+            {
+                if (i > 0)
+                {
+                    await Task.Delay(pause, context.RequestAborted);
+                }
+                await context.Response.Body.WriteAsync(bytes.AsMemory(i, Math.Min(bytesPerWrite, bytes.Length - i)), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Drips spaces, one every <paramref name="pause"/>, until the caller goes away (spaces are valid JSON
+    /// whitespace, so the body never goes silent and never becomes invalid).</summary>
+    public static async Task DripForeverAsync(HttpContext context, TimeSpan pause)
+    {
+        try
+        {
+            while (true)
+            {
+                await context.Response.Body.WriteAsync(" "u8.ToArray(), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(pause, context.RequestAborted);
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+        }
+    }
+
     public static async Task WriteJsonAsync(HttpContext context, int status, object body)
     {
         context.Response.StatusCode = status;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using Gateway.Errors;
 using Gateway.Generation;
+using Gateway.Tests.Sse;
 using Microsoft.AspNetCore.Http;
 
 namespace Gateway.Tests.Generation;
@@ -153,5 +154,30 @@ public sealed class RequestBodyReaderTests
         Assert.Equal(1024, Encoding.UTF8.GetByteCount(json));
 
         Assert.Equal("hi", await ReadPromptAsync(json, maxBytes: 1024));
+    }
+
+    [Fact]
+    public async Task BodyThatNeverEnds_Is408AtTheTotalDeadline()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Body = EndlessStream.Stalled();
+        context.Request.ContentType = "application/json";
+
+        var error = (await Assert.ThrowsAsync<ApiException>(() => RequestBodyReader.ReadJsonAsync(
+            context.Request, 1024, false, TimeSpan.FromMilliseconds(50), TimeProvider.System, CancellationToken.None).AsTask())).Error;
+
+        Assert.Equal(HttpStatusCode.RequestTimeout, error.Status);
+        Assert.Contains("Gateway:RequestBodyTimeout", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ClientGoingAway_IsNotATimeout()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Body = EndlessStream.Stalled();
+        using var aborted = new CancellationTokenSource(TimeSpan.FromMilliseconds(50));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => RequestBodyReader.ReadJsonAsync(
+            context.Request, 1024, false, TimeSpan.FromHours(1), TimeProvider.System, aborted.Token).AsTask());
     }
 }

@@ -303,4 +303,20 @@ public sealed class OpenAiProtocolTests
     {
         Assert.Equal(expected, _protocol.ReadErrorMessage(Json(body)));
     }
+
+    [Fact]
+    public void StreamReader_EndsAtAFinishReasonOrDone_NotBefore()
+    {
+        var byFinish = _protocol.CreateStreamReader();
+        byFinish.Read(new SseEvent("""{"choices":[{"index":0,"delta":{"content":"Hi"},"finish_reason":null}]}"""));
+        Assert.False(byFinish.Ended);
+        byFinish.Read(new SseEvent("""{"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}"""));
+        Assert.True(byFinish.Ended);
+
+        var byDone = _protocol.CreateStreamReader();
+        byDone.Read(new SseEvent("""{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"""));
+        Assert.False(byDone.Ended);
+        byDone.Read(new SseEvent("[DONE]"));
+        Assert.True(byDone.Ended);
+    }
 }

@@ -180,4 +180,27 @@ public sealed class UpstreamRegistryTests
         Assert.StartsWith("Gateway:Routes:0: upstream 'missing' is not defined", lines[4], StringComparison.Ordinal);
         Assert.StartsWith("Model '@cf/other/b' matches no rule", lines[5], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void NonPositiveTimeouts_AreConfigurationErrors()
+    {
+        var upstreams = new Dictionary<string, UpstreamOptions>
+        {
+            ["vllm"] = new UpstreamOptions { ResponseBodyTimeout = TimeSpan.Zero, StreamIdleTimeout = TimeSpan.FromSeconds(-1) },
+        };
+
+        var message = BuildError(upstreams, [Rule("*", "vllm")], Catalog("m"));
+
+        Assert.Contains("Gateway:Upstreams:vllm: 'ResponseBodyTimeout' (00:00:00) must be positive", message, StringComparison.Ordinal);
+        Assert.Contains("Gateway:Upstreams:vllm: 'StreamIdleTimeout' (-00:00:01) must be positive", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("'ResponseTimeout'", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ResponseBodyTimeout_DefaultsToResponseTimeout()
+    {
+        var registry = Build(new() { ["vllm"] = new UpstreamOptions { ResponseTimeout = TimeSpan.FromSeconds(42) } }, [Rule("*", "vllm")], Catalog("m"));
+
+        Assert.Equal(TimeSpan.FromSeconds(42), registry.Upstreams[0].ResponseBodyTimeout);
+    }
 }

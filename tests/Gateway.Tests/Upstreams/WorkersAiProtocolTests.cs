@@ -191,4 +191,15 @@ public sealed class WorkersAiProtocolTests
     {
         Assert.Equal(expected, _protocol.ReadErrorMessage(Json(body)));
     }
+
+    [Fact]
+    public void StreamReader_EndsOnlyAtDone()
+    {
+        var reader = _protocol.CreateStreamReader();
+        reader.Read(new SseEvent("""{"response":"Hi"}"""));
+        reader.Read(new SseEvent("""{"response":"","usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}"""));
+        Assert.False(reader.Ended);
+        reader.Read(new SseEvent("[DONE]"));
+        Assert.True(reader.Ended);
+    }
 }
