@@ -4,6 +4,8 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
+using Gateway.FunctionalTests.Faults;
+
 namespace Gateway.FunctionalTests.BadInput;
 
 /// <summary>Malformed HTTP written straight to a socket: broken chunking, bad or lying Content-Length, junk framing.
@@ -112,7 +114,7 @@ public sealed partial class BadInputTests
                 client.Client.Shutdown(SocketShutdown.Send);
             }
             var buffer = new byte[16 * 1024];
-            while (!IsComplete(received))
+            while (!RawHttpExchange.IsComplete(received))
             {
                 var read = await stream.ReadAsync(buffer, timeout.Token);
                 if (read == 0)
@@ -122,7 +124,7 @@ public sealed partial class BadInputTests
                 received.AddRange(buffer.AsSpan(0, read));
             }
         }
-        catch (IOException) when (received.Count == 0 || IsComplete(received))
+        catch (IOException) when (received.Count == 0 || RawHttpExchange.IsComplete(received))
         {
             // Reset after (or instead of) the response: the server dropped the connection, which is allowed.
         }
@@ -137,25 +139,5 @@ public sealed partial class BadInputTests
         var text = Encoding.UTF8.GetString([.. received]);
         Assert.StartsWith("HTTP/1.1 ", text, StringComparison.Ordinal);
         return (int.Parse(text.AsSpan(9, 3), CultureInfo.InvariantCulture), text);
-    }
-
-    /// <summary>Whether the bytes hold a status line, headers and the whole Content-Length body.</summary>
-    private static bool IsComplete(List<byte> received)
-    {
-        var text = Encoding.ASCII.GetString([.. received]);
-        var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);
-        if (end < 0)
-        {
-            return false;
-        }
-        foreach (var line in text[..end].Split("\r\n"))
-        {
-            if (line.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
-            {
-                return received.Count - (end + 4) >= int.Parse(line.AsSpan(15).Trim(), CultureInfo.InvariantCulture);
-            }
-        }
-        // No Content-Length (chunked or close-delimited): read until the server closes.
-        return false;
     }
 }

@@ -66,8 +66,9 @@ public static class RawHttpExchange
         }
     }
 
-    /// <summary>Whether the bytes hold a status line, headers and the whole Content-Length body.</summary>
-    private static bool IsComplete(List<byte> received)
+    /// <summary>Whether the bytes hold a status line, headers and the whole Content-Length body (without a
+    /// Content-Length, chunked or close-delimited, the reader goes on until the server closes).</summary>
+    public static bool IsComplete(List<byte> received)
     {
         var text = Encoding.ASCII.GetString([.. received]);
         var end = text.IndexOf("\r\n\r\n", StringComparison.Ordinal);

@@ -26,27 +26,13 @@ public sealed class ClassicCudaTests(TinyModelFixture fixture, ITestOutputHelper
             Assert.Contains("Guard:Onnx:Provider", ex.Message, StringComparison.Ordinal);
             Assert.Contains("CUDA 13", ex.Message, StringComparison.Ordinal);
             Assert.Contains("Guard:Onnx:CudaFallback", ex.Message, StringComparison.Ordinal);
-            using var fallback = fixture.CreateEngine(o =>
-            {
-                o.Provider = OnnxExecutionProvider.Cuda;
-                o.CudaFallback = CudaFallback.UseCpu;
-            });
-            Assert.Equal("CPUExecutionProvider", fallback.ExecutionProvider);
-            Assert.Contains(fallback.Warnings, w => w.Contains("Falling back to the CPU", StringComparison.Ordinal));
+            CudaChecks.AssertFallsBackToCpu(fixture, o => o.Provider = OnnxExecutionProvider.Cuda);
             return;
         }
 
         using (engine)
         {
-            Assert.Equal("CUDAExecutionProvider", engine.ExecutionProvider);
-            using var cpu = fixture.CreateEngine();
-            foreach (var conversation in Conversations.All())
-            {
-                var gpu = await engine.ClassifyAsync(conversation, CancellationToken.None);
-                var reference = await cpu.ClassifyAsync(conversation, CancellationToken.None);
-                output.WriteLine($"cpu {reference.UnsafeProbability:R} cuda {gpu.UnsafeProbability:R}");
-                Assert.Equal(reference.UnsafeProbability!.Value, gpu.UnsafeProbability!.Value, 1e-3 * reference.UnsafeProbability.Value);
-            }
+            await CudaChecks.AssertAgreesWithCpuAsync(fixture, engine, output);
         }
     }
 }

@@ -32,27 +32,17 @@ public sealed class CudaPluginTests(TinyModelFixture fixture, ITestOutputHelper 
             Assert.Contains("Guard:Onnx:CudaProviderLibraryPath", ex.Message, StringComparison.Ordinal);
             Assert.Contains(library, ex.Message, StringComparison.Ordinal);
             Assert.Contains("CUDA 13", ex.Message, StringComparison.Ordinal);
-            using var fallback = fixture.CreateEngine(o =>
+            CudaChecks.AssertFallsBackToCpu(fixture, o =>
             {
                 o.Provider = OnnxExecutionProvider.Cuda;
                 o.CudaProviderLibraryPath = library;
-                o.CudaFallback = CudaFallback.UseCpu;
             });
-            Assert.Equal("CPUExecutionProvider", fallback.ExecutionProvider);
-            Assert.Contains(fallback.Warnings, w => w.Contains("Falling back to the CPU", StringComparison.Ordinal));
             return;
         }
 
         using (engine)
         {
-            Assert.Equal("CUDAExecutionProvider", engine.ExecutionProvider);
-            using var cpu = fixture.CreateEngine();
-            foreach (var conversation in Conversations.All())
-            {
-                var gpu = await engine.ClassifyAsync(conversation, CancellationToken.None);
-                var reference = await cpu.ClassifyAsync(conversation, CancellationToken.None);
-                Assert.Equal(reference.UnsafeProbability!.Value, gpu.UnsafeProbability!.Value, 1e-3 * reference.UnsafeProbability.Value);
-            }
+            await CudaChecks.AssertAgreesWithCpuAsync(fixture, engine, output);
         }
     }
 }
