@@ -65,6 +65,9 @@ public enum ApiErrorKind
 
     /// <summary>An unexpected failure inside the gateway.</summary>
     Internal,
+
+    /// <summary>No API key, or one that is not configured.</summary>
+    Unauthorized,
 }
 
 /// <summary>Raised anywhere in the request flow to end it with an <see cref="ApiError"/>.</summary>

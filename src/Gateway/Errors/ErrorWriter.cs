@@ -72,6 +72,11 @@ internal static class ErrorWriter
         {
             context.Response.Headers.RetryAfter = retryAfter;
         }
+        if (error.Kind == ApiErrorKind.Unauthorized)
+        {
+            // RFC 9110: a 401 names the scheme it wants.
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }
 

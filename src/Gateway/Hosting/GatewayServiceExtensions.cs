@@ -1,3 +1,4 @@
+using Gateway.Auth;
 using Gateway.Caching;
 using Gateway.Catalog;
 using Gateway.Demo;
@@ -53,6 +54,7 @@ public static class GatewayServiceExtensions
         services.AddGatewayHealth();
         services.AddGatewayTelemetry(configuration);
         services.AddGatewayCache(configuration);
+        services.AddGatewayAuthentication(configuration);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
         return services;
@@ -69,6 +71,7 @@ public static class GatewayServiceExtensions
         // An unexpected exception still answers in the caller's envelope (500, 9005 / internal_error), not an empty 500.
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = StatusCodeErrors.WriteUnhandledAsync });
         app.MapGatewayTelemetry();
+        app.UseGatewayAuthentication();
         app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
         app.MapGeneration();
         app.MapModerations();

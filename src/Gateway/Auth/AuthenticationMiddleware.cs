@@ -1,0 +1,34 @@
+using System.Net;
+using Gateway.Errors;
+using Microsoft.AspNetCore.Http;
+
+namespace Gateway.Auth;
+
+/// <summary>The first step of every API call: a configured key, or a 401 in the surface's own error format.
+/// Health, readiness and metrics endpoints are not API calls and need no key.</summary>
+internal sealed class AuthenticationMiddleware(RequestDelegate next, ApiKeyAuthenticator authenticator)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var path = context.Request.Path;
+        var workersAi = path.StartsWithSegments("/ai", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/client/v4", StringComparison.OrdinalIgnoreCase);
+        var openAi = path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase);
+        if (!authenticator.Enabled || !(workersAi || openAi))
+        {
+            context.Features.Set(CallerIdentity.Anonymous);
+            return next(context);
+        }
+        var authorization = context.Request.Headers.Authorization;
+        var caller = authorization.Count == 1 ? authenticator.Authenticate(authorization[0]) : null;
+        if (caller is not null)
+        {
+            context.Features.Set(caller);
+            return next(context);
+        }
+        var message = authorization.Count == 0
+            ? "No API key was provided: send it as 'Authorization: Bearer <key>'."
+            : "The API key is not valid.";
+        return ErrorWriter.WriteResponseAsync(context, new ApiError(HttpStatusCode.Unauthorized, ApiErrorKind.Unauthorized, message), workersAi);
+    }
+}
