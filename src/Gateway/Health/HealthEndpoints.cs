@@ -9,7 +9,7 @@ using Yarp.ReverseProxy;
 namespace Gateway.Health;
 
 /// <summary>Liveness (<c>/healthz</c>: the process serves) and readiness (<c>/readyz</c>: every upstream has a
-/// destination YARP considers available).</summary>
+/// destination YARP considers available; the policies' state), with each check's details as JSON.</summary>
 public static class HealthEndpoints
 {
     /// <summary>Registers the health checks.</summary>
@@ -24,7 +24,7 @@ public static class HealthEndpoints
     public static IEndpointRouteBuilder MapGatewayHealth(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false });
-        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        endpoints.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = HealthJson.WriteAsync });
         return endpoints;
     }
 }

@@ -55,6 +55,7 @@ public static class GatewayServiceExtensions
         services.AddGatewayTelemetry(configuration);
         services.AddGatewayCache(configuration);
         services.AddGatewayAuthentication(configuration);
+        services.AddGatewayPolicies(configuration);
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<GatewayOptions>>((kestrel, gateway) =>
             kestrel.Limits.MaxRequestBodySize = gateway.Value.MaxRequestBodyBytes);
         return services;
@@ -72,6 +73,7 @@ public static class GatewayServiceExtensions
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = StatusCodeErrors.WriteUnhandledAsync });
         app.MapGatewayTelemetry();
         app.UseGatewayAuthentication();
+        app.UseGatewayPolicies();
         app.UseStatusCodePages(StatusCodeErrors.WriteAsync);
         app.MapGeneration();
         app.MapModerations();

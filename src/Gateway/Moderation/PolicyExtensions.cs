@@ -1,0 +1,67 @@
+using Gateway.Guarding;
+using Gateway.Health;
+using Guard.Engines;
+using Guard.Onnx.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Policies;
+using Policies.Store;
+
+namespace Gateway.Moderation;
+
+/// <summary>Loads the moderation policies (<c>Policies</c>) against the configured guard engines, keeps them
+/// hot-reloaded, and reports their state on <c>/readyz</c>.</summary>
+public static class PolicyExtensions
+{
+    /// <summary>Adds the <see cref="PolicyStore"/> and its readiness check.</summary>
+    public static IServiceCollection AddGatewayPolicies(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddSingleton(sp =>
+        {
+            var options = new PolicyOptions();
+            configuration.GetSection(PolicyOptions.SectionName).Bind(options);
+            // Policy files named on the command line or in configuration are relative to where the gateway started.
+            options.BaseDirectory ??= Environment.CurrentDirectory;
+            var engines = EnginesOf(sp.GetRequiredService<GuardEngineProvider>().Engine, sp.GetRequiredService<IOptions<GuardOptions>>().Value);
+            return new PolicyStore(options, engines, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyStore>>());
+        });
+        services.AddHealthChecks().AddCheck<PoliciesReadyCheck>("policies", tags: ["ready"]);
+        return services;
+    }
+
+    /// <summary>Loads the policies now (an invalid file stops start-up with every error) and starts watching the
+    /// files when <c>Policies:Watch</c> is on.</summary>
+    public static WebApplication UseGatewayPolicies(this WebApplication app)
+    {
+        var store = app.Services.GetRequiredService<PolicyStore>();
+        if (app.Configuration.GetValue(PolicyOptions.SectionName + ":" + nameof(PolicyOptions.Watch), true))
+        {
+            store.StartWatching();
+        }
+        return app;
+    }
+
+    /// <summary>What policies may name: the configured engine, with whether it reports an unsafe probability (the
+    /// local engine always; an OpenAI-compatible server when log-probabilities are asked for; Workers AI never).</summary>
+    internal static PolicyEngines EnginesOf(IGuardEngine? engine, GuardOptions options)
+    {
+        if (engine is null)
+        {
+            return PolicyEngines.None;
+        }
+        var probability = engine switch
+        {
+            OnnxGuardEngine => true,
+            OpenAiGuardEngine => options.Remote.Logprobs,
+            _ => false,
+        };
+        return new PolicyEngines(new Dictionary<string, PolicyEngineInfo>
+        {
+            [engine.Name] = new(engine.Family, probability, engine.Taxonomy),
+        });
+    }
+}
