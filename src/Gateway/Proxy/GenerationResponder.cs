@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Gateway.Errors;
 using Gateway.Formatting;
@@ -60,8 +59,8 @@ internal sealed partial class GenerationResponder(
         {
             LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
             var error = ex is UpstreamProtocolException or JsonException
-                ? new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol, $"Upstream '{upstream.Name}' sent a malformed response.")
-                : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' failed while sending its response.");
+                ? ApiErrors.UpstreamMalformedResponse(upstream.Name)
+                : ApiErrors.UpstreamResponseFailed(upstream.Name);
             await WriteErrorAsync(context, error);
         }
     }
@@ -80,14 +79,12 @@ internal sealed partial class GenerationResponder(
             catch (UpstreamBodyTooLargeException ex)
             {
                 LogTooLarge(logger, upstream.Name, ex.MaxBytes);
-                throw new ApiException(new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
-                    $"Upstream '{upstream.Name}' sent a response larger than {ex.MaxBytes} bytes, the limit set by Gateway:{nameof(GatewayOptions.MaxUpstreamResponseBytes)}."));
+                throw new ApiException(ApiErrors.UpstreamResponseTooLarge(upstream.Name, ex.MaxBytes));
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 LogBodyTimeout(logger, upstream.Name, timeout.TotalSeconds);
-                throw new ApiException(new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
-                    $"Upstream '{upstream.Name}' did not send its whole response within {timeout.TotalSeconds:0.###} s."));
+                throw new ApiException(ApiErrors.UpstreamBodyTimeout(upstream.Name, timeout));
             }
         }
         GenerationResult result;
@@ -113,8 +110,7 @@ internal sealed partial class GenerationResponder(
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (!string.Equals(mediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase))
         {
-            await CutAsync(context, null, StreamCutReason.NotEventStream, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol,
-                $"Upstream '{upstream.Name}' answered a stream request with '{mediaType ?? "no content type"}', not an event stream."));
+            await CutAsync(context, null, StreamCutReason.NotEventStream, ApiErrors.StreamNotEventStream(upstream.Name, mediaType));
             return;
         }
         var idleTimeout = upstream.Options.StreamIdleTimeout;
@@ -167,31 +163,27 @@ internal sealed partial class GenerationResponder(
         }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
-            await CutAsync(context, writer, StreamCutReason.Idle, new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout,
-                $"Upstream '{upstream.Name}' sent nothing for {idleTimeout.TotalSeconds:0.###} s; the stream was cut."));
+            await CutAsync(context, writer, StreamCutReason.Idle, ApiErrors.StreamIdle(upstream.Name, idleTimeout));
             return;
         }
         catch (SseFormatException)
         {
             // The reader's only format error: an event over its size limit.
             LogTooLarge(logger, upstream.Name, options.MaxStreamEventBytes);
-            await CutAsync(context, writer, StreamCutReason.EventTooLarge, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
-                $"Upstream '{upstream.Name}' sent a stream event larger than {options.MaxStreamEventBytes} bytes, the limit set by Gateway:{nameof(GatewayOptions.MaxStreamEventBytes)}; the stream was cut."));
+            await CutAsync(context, writer, StreamCutReason.EventTooLarge, ApiErrors.StreamEventTooLarge(upstream.Name, options.MaxStreamEventBytes));
             return;
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or UpstreamProtocolException)
         {
             LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
             var malformed = ex is UpstreamProtocolException;
-            await CutAsync(context, writer, malformed ? StreamCutReason.MalformedEvent : StreamCutReason.UpstreamFailed, new ApiError(HttpStatusCode.BadGateway,
-                malformed ? ApiErrorKind.UpstreamProtocol : ApiErrorKind.UpstreamError,
-                $"Upstream '{upstream.Name}' failed mid-stream; the stream was cut."));
+            await CutAsync(context, writer, malformed ? StreamCutReason.MalformedEvent : StreamCutReason.UpstreamFailed,
+                ApiErrors.StreamFailed(upstream.Name, malformed));
             return;
         }
         if (!sawDone && reader.HadIncompleteEvent)
         {
-            await CutAsync(context, writer, StreamCutReason.TruncatedEvent, new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
-                $"Upstream '{upstream.Name}' ended the stream in the middle of an event; the stream was cut."));
+            await CutAsync(context, writer, StreamCutReason.TruncatedEvent, ApiErrors.StreamTruncatedEvent(upstream.Name));
             return;
         }
         if (!events.Ended)
@@ -199,10 +191,8 @@ internal sealed partial class GenerationResponder(
             // A clean close without the protocol's end marker is still a cut: relaying it as finished would make a
             // truncated answer look complete (docs/adr/005).
             await CutAsync(context, writer, eventCount == 0 ? StreamCutReason.NoEvents : StreamCutReason.NoEndMarker, eventCount == 0
-                ? new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamProtocol,
-                    $"Upstream '{upstream.Name}' answered a stream request with no stream events.")
-                : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError,
-                    $"Upstream '{upstream.Name}' closed the stream before its end; the stream was cut."));
+                ? ApiErrors.StreamNoEvents(upstream.Name)
+                : ApiErrors.StreamEndMissing(upstream.Name));
             return;
         }
         var final = await stream.OnCompleteAsync(aborted);
@@ -259,8 +249,7 @@ internal sealed partial class GenerationResponder(
 
     private Task WriteErrorAsync(HttpContext context, ApiError error) => ErrorWriter.WriteResponseAsync(context, error, _workersAi);
 
-    private static ApiError Moderated(ModerationDecision? decision) =>
-        new(HttpStatusCode.BadRequest, ApiErrorKind.Moderated, decision?.Reason ?? "The response was blocked by the content policy.");
+    private static ApiError Moderated(ModerationDecision? decision) => ApiErrors.ResponseBlocked(decision?.Reason);
 
     /// <summary>Reads an error body for its message under the body deadline; a body that is too large, too slow or
     /// broken is treated as empty, since the status alone still says what happened.</summary>
