@@ -1,5 +1,5 @@
 using System.Net;
-using Gateway.Hosting;
+using Gateway.Configuration;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Forwarder;

@@ -1,6 +1,6 @@
 using Gateway.Catalog;
+using Gateway.Configuration;
 using Gateway.Errors;
-using Gateway.Hosting;
 using Gateway.OpenAi;
 using Gateway.Proxy;
 using Gateway.Telemetry;

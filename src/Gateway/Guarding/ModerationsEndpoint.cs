@@ -1,10 +1,10 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Gateway.Configuration;
 using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
-using Gateway.Hosting;
 using Guard.Conversations;
 using Guard.Engines;
 using Guard.Verdicts;

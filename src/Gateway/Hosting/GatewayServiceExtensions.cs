@@ -1,5 +1,6 @@
 using Gateway.Caching;
 using Gateway.Catalog;
+using Gateway.Configuration;
 using Gateway.Demo;
 using Gateway.Errors;
 using Gateway.Formatting;

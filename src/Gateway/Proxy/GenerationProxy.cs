@@ -1,11 +1,11 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using Gateway.Configuration;
 using Gateway.Demo;
 using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
 using Gateway.Guarding;
-using Gateway.Hosting;
 using Gateway.Moderation;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;

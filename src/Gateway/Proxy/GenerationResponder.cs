@@ -1,8 +1,8 @@
 using System.Text.Json;
+using Gateway.Configuration;
 using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
-using Gateway.Hosting;
 using Gateway.Moderation;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
