@@ -58,8 +58,7 @@ public static class GenerationEndpoints
         var catalog = context.RequestServices.GetRequiredService<ModelCatalog>();
         if (!catalog.TryGet(Uri.UnescapeDataString(model), out var info))
         {
-            await ErrorWriter.WriteResponseAsync(context, new ApiError(System.Net.HttpStatusCode.NotFound, ApiErrorKind.ModelNotFound,
-                $"The model '{Uri.UnescapeDataString(model)}' does not exist", "model"), workersAi: false);
+            await ErrorWriter.WriteResponseAsync(context, ApiErrors.ModelNotFound(Uri.UnescapeDataString(model), workersAi: false), workersAi: false);
             return;
         }
         var upstreams = context.RequestServices.GetRequiredService<UpstreamRegistry>();

@@ -1,7 +1,6 @@
-using System.Net;
 using Gateway.Catalog;
+using Gateway.Configuration;
 using Gateway.Errors;
-using Gateway.Hosting;
 using Gateway.OpenAi;
 using Gateway.Proxy;
 using Gateway.Telemetry;
@@ -38,13 +37,11 @@ internal sealed partial class GenerationHandler(
                 var modelId = workersAi ? Uri.UnescapeDataString(routeModel ?? "") : OpenAiRequestParser.ReadModelId(document);
                 if (modelId.Length == 0)
                 {
-                    throw new ApiException(new ApiError(HttpStatusCode.NotFound, ApiErrorKind.ModelNotFound,
-                        "The path names no model; use .../ai/run/{model} (GET /v1/models lists them)."));
+                    throw new ApiException(ApiErrors.NoModelInPath());
                 }
                 if (!catalog.TryGet(modelId, out var model))
                 {
-                    throw new ApiException(new ApiError(HttpStatusCode.NotFound, ApiErrorKind.ModelNotFound,
-                        workersAi ? $"No such model {modelId} or task" : $"The model '{modelId}' does not exist", workersAi ? null : "model"));
+                    throw new ApiException(ApiErrors.ModelNotFound(modelId, workersAi));
                 }
                 request = workersAi
                     ? WorkersAiRequestParser.Parse(api, model, body, document, accountId)
@@ -79,11 +76,9 @@ internal sealed partial class GenerationHandler(
             // Kestrel's framing errors (bad chunk, body cut short, data too slow); their messages never echo content.
             var error = ex.StatusCode switch
             {
-                StatusCodes.Status413PayloadTooLarge =>
-                    new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge, "Request is too large."),
-                StatusCodes.Status408RequestTimeout =>
-                    new ApiError(HttpStatusCode.RequestTimeout, ApiErrorKind.InvalidRequest, $"The request body did not arrive in time: {ex.Message}"),
-                _ => new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson, $"The request body could not be read: {ex.Message}"),
+                StatusCodes.Status413PayloadTooLarge => ApiErrors.PayloadTooLarge(),
+                StatusCodes.Status408RequestTimeout => ApiErrors.BodyLate(ex.Message),
+                _ => ApiErrors.BodyUnreadable(ex.Message),
             };
             LogRejected(logger, (int)ErrorCatalog.Status(error, workersAi), error.Kind);
             await ErrorWriter.WriteResponseAsync(context, error, workersAi);

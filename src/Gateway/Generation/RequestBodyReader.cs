@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Net;
 using System.Text.Json;
 using System.Text.Unicode;
 using Gateway.Errors;
@@ -51,8 +50,7 @@ internal static class RequestBodyReader
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new ApiException(new ApiError(HttpStatusCode.RequestTimeout, ApiErrorKind.InvalidRequest,
-                $"The request body did not arrive in time: the whole body must arrive within {timeout.TotalSeconds:0.###} s (Gateway:RequestBodyTimeout)."));
+            throw new ApiException(ApiErrors.BodyTimeout(timeout));
         }
     }
 
@@ -83,35 +81,30 @@ internal static class RequestBodyReader
         }
         if (body.Length == 0)
         {
-            throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson,
-                "Request body is empty; send a JSON object."));
+            throw new ApiException(ApiErrors.BodyEmpty());
         }
         if (!Utf8.IsValid(body))
         {
-            throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson,
-                "Request body is not valid UTF-8."));
+            throw new ApiException(ApiErrors.BodyNotUtf8());
         }
         try
         {
             if (HasUnpairedSurrogate(body))
             {
-                throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson,
-                    "Request body is not valid JSON text: a string contains an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF)."));
+                throw new ApiException(ApiErrors.BodyUnpairedSurrogate());
             }
             var document = JsonDocument.Parse(body, DocumentOptions);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 var kind = JsonFields.Describe(document.RootElement.ValueKind);
                 document.Dispose();
-                throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.InvalidRequest,
-                    $"Request body must be a JSON object, got {kind}."));
+                throw new ApiException(ApiErrors.BodyNotObject(kind));
             }
             return (body, document);
         }
         catch (JsonException ex)
         {
-            throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.MalformedJson,
-                $"Request body is not valid JSON: {ex.Message}"));
+            throw new ApiException(ApiErrors.BodyNotJson(ex.Message));
         }
     }
 
@@ -167,18 +160,13 @@ internal static class RequestBodyReader
         if (charset.HasValue && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase)
             && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase))
         {
-            throw new ApiException(new ApiError(HttpStatusCode.UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
-                $"Unsupported charset '{charset}'; JSON bodies must be UTF-8."));
+            throw new ApiException(ApiErrors.UnsupportedCharset(charset));
         }
     }
 
-    private static ApiException Unsupported(string contentType) =>
-        new(new ApiError(HttpStatusCode.UnsupportedMediaType, ApiErrorKind.UnsupportedMediaType,
-            $"Unsupported Content-Type '{contentType}'; send 'application/json'."));
+    private static ApiException Unsupported(string contentType) => new(ApiErrors.UnsupportedContentType(contentType));
 
-    private static ApiException TooLarge(long maxBytes) =>
-        new(new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge,
-            $"Request is too large: the body limit is {maxBytes} bytes."));
+    private static ApiException TooLarge(long maxBytes) => new(ApiErrors.BodyTooLarge(maxBytes));
 
     /// <summary>Reads and discards the rest of a too-large body (see <see cref="ReadJsonCoreAsync"/>); stops quietly past
     /// Kestrel's limit for the request, after <see cref="DrainTime"/>, or when the client goes away, and the

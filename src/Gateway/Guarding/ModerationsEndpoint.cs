@@ -1,11 +1,10 @@
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Gateway.Configuration;
 using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
-using Gateway.Hosting;
 using Guard.Conversations;
 using Guard.Engines;
 using Guard.Verdicts;
@@ -39,7 +38,7 @@ public static class ModerationsEndpoint
         try
         {
             var engine = context.RequestServices.GetRequiredService<GuardEngineProvider>().Engine
-                ?? throw new ApiException(new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable, "No guard engine is configured; set Guard:Engine."));
+                ?? throw new ApiException(ApiErrors.NoGuardEngine());
             var options = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value;
             var (_, document) = await RequestBodyReader.ReadJsonAsync(context.Request, options.MaxRequestBodyBytes, lenientContentType: false,
                 options.RequestBodyTimeout, context.RequestServices.GetRequiredService<TimeProvider>(), context.RequestAborted);
@@ -55,8 +54,7 @@ public static class ModerationsEndpoint
             }
             catch (GuardEngineException ex)
             {
-                throw new ApiException(new ApiError(ex.Transient ? HttpStatusCode.ServiceUnavailable : HttpStatusCode.BadGateway,
-                    ex.Transient ? ApiErrorKind.Unavailable : ApiErrorKind.UpstreamError, ex.Message));
+                throw new ApiException(ApiErrors.GuardFailed(ex.Transient, ex.Message));
             }
             var body = JsonText.Bytes(json => Write(json, engine, verdicts));
             context.Response.ContentType = "application/json";

@@ -1,6 +1,7 @@
 using Gateway.Auth;
 using Gateway.Caching;
 using Gateway.Catalog;
+using Gateway.Configuration;
 using Gateway.Demo;
 using Gateway.Errors;
 using Gateway.Formatting;

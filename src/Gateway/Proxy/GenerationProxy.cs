@@ -1,12 +1,11 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Runtime.InteropServices;
+using Gateway.Configuration;
 using Gateway.Demo;
 using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
 using Gateway.Guarding;
-using Gateway.Hosting;
 using Gateway.Moderation;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
@@ -56,8 +55,7 @@ internal sealed partial class GenerationProxy(
         var decision = await promptModerator.CheckPromptAsync(moderation, context.RequestAborted);
         if (!decision.Allowed)
         {
-            throw new ApiException(new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.Moderated,
-                decision.Reason ?? "The prompt was blocked by the content policy."));
+            throw new ApiException(ApiErrors.PromptBlocked(decision.Reason));
         }
         var call = upstream.Protocol.Prepare(request, upstream.Options);
         var (prefix, invoker, clusterConfig) = ResolveDestination(upstream);
@@ -77,8 +75,8 @@ internal sealed partial class GenerationProxy(
         }
         LogForwardError(logger, upstream.Name, error, context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetType().Name);
         throw new ApiException(error == ForwarderError.RequestTimedOut
-            ? new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout, $"Upstream '{upstream.Name}' did not answer in {upstream.Options.ResponseTimeout.TotalSeconds:0} s.")
-            : new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' could not be reached ({error})."));
+            ? ApiErrors.UpstreamTimeout(upstream.Name, upstream.Options.ResponseTimeout)
+            : ApiErrors.UpstreamUnreachable(upstream.Name, error));
     }
 
     private (string Prefix, HttpMessageInvoker Invoker, ForwarderRequestConfig? Config) ResolveDestination(Upstream upstream)
@@ -89,14 +87,12 @@ internal sealed partial class GenerationProxy(
         }
         if (!proxyState.TryGetCluster(upstream.ClusterId, out var cluster) || cluster.Model.HttpClient is not { } client)
         {
-            throw new ApiException(new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
-                $"Upstream '{upstream.Name}' is not available (cluster '{upstream.ClusterId}' is not loaded)."));
+            throw new ApiException(ApiErrors.UpstreamNotLoaded(upstream.Name, upstream.ClusterId));
         }
         var destinations = cluster.DestinationsState.AvailableDestinations;
         if (destinations.Count == 0)
         {
-            throw new ApiException(new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
-                $"Upstream '{upstream.Name}' has no healthy destination."));
+            throw new ApiException(ApiErrors.UpstreamNoHealthyDestination(upstream.Name));
         }
         var destination = destinations[upstream.NextIndex(destinations.Count)];
         return (destination.Model.Config.Address, client, cluster.Model.Config.HttpRequest);

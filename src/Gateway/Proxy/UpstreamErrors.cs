@@ -30,21 +30,14 @@ internal static class UpstreamErrors
         var code = (int)status;
         return status switch
         {
-            HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity =>
-                new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.InvalidRequest, $"Upstream rejected the request: {Relayed(upstream, body, redactor, code)}"),
-            HttpStatusCode.RequestEntityTooLarge =>
-                new ApiError(HttpStatusCode.RequestEntityTooLarge, ApiErrorKind.PayloadTooLarge, $"Upstream says the request is too large: {Relayed(upstream, body, redactor, code)}"),
-            HttpStatusCode.TooManyRequests =>
-                new ApiError(HttpStatusCode.TooManyRequests, ApiErrorKind.Unavailable, $"Upstream is rate limiting: {Relayed(upstream, body, redactor, code)}"),
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden =>
-                new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' rejected the gateway's credentials (HTTP {code})."),
-            HttpStatusCode.NotFound =>
-                new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' has no such route or model (HTTP 404)."),
-            HttpStatusCode.ServiceUnavailable =>
-                new ApiError(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable, $"Upstream '{upstream.Name}' is unavailable{OwnDetail(upstream, body, redactor, code)}"),
-            HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout =>
-                new ApiError(HttpStatusCode.GatewayTimeout, ApiErrorKind.UpstreamTimeout, $"Upstream '{upstream.Name}' timed out (HTTP {code})."),
-            _ => new ApiError(HttpStatusCode.BadGateway, ApiErrorKind.UpstreamError, $"Upstream '{upstream.Name}' failed (HTTP {code}){OwnDetail(upstream, body, redactor, code)}"),
+            HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity => ApiErrors.UpstreamRejected(Relayed(upstream, body, redactor, code)),
+            HttpStatusCode.RequestEntityTooLarge => ApiErrors.UpstreamPayloadTooLarge(Relayed(upstream, body, redactor, code)),
+            HttpStatusCode.TooManyRequests => ApiErrors.UpstreamRateLimited(Relayed(upstream, body, redactor, code)),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => ApiErrors.UpstreamCredentialsRejected(upstream.Name, code),
+            HttpStatusCode.NotFound => ApiErrors.UpstreamRouteNotFound(upstream.Name),
+            HttpStatusCode.ServiceUnavailable => ApiErrors.UpstreamUnavailable(upstream.Name, OwnDetail(upstream, body, redactor, code)),
+            HttpStatusCode.RequestTimeout or HttpStatusCode.GatewayTimeout => ApiErrors.UpstreamTimedOut(upstream.Name, code),
+            _ => ApiErrors.UpstreamFailed(upstream.Name, code, OwnDetail(upstream, body, redactor, code)),
         };
     }
 

@@ -1,4 +1,3 @@
-using System.Net;
 using Gateway.Errors;
 using Gateway.Generation;
 using Gateway.Upstreams;
@@ -37,21 +36,7 @@ internal sealed class ContextWindowCheck(PromptTokenCounter counter, UpstreamReg
     public static ApiError Error(GenerationRequest request, int window, PromptTokenCount prompt)
     {
         var field = request.Messages is null ? "prompt" : "messages";
-        var total = (long)prompt.Tokens + request.MaxTokens;
-        var how = prompt.Estimated ? "estimated from its bytes" : "counted with the model's tokenizer";
-        string message;
-        if (request.Api.IsWorkersAi())
-        {
-            message = $"The estimated number of input and maximum output tokens ({total}) exceeded this model context window limit "
-                + $"({window}): {prompt.Tokens} in '{field}' ({how}) and {request.MaxTokens} for max_tokens"
-                + $"{(request.MaxTokensGiven ? "" : " (the model's default)")}. Shorten '{field}' or lower max_tokens.";
-        }
-        else
-        {
-            message = $"This model's maximum context length is {window} tokens. However, you requested {total} tokens "
-                + $"({prompt.Tokens} in the {field}{(prompt.Estimated ? " (estimated)" : "")}, {request.MaxTokens} in the completion). "
-                + $"Please reduce the length of the {field} or completion.";
-        }
-        return new ApiError(HttpStatusCode.BadRequest, ApiErrorKind.ContextWindowExceeded, message, field);
+        return ApiErrors.ContextWindowExceeded(request.Api.IsWorkersAi(), field, window, prompt.Tokens, prompt.Estimated,
+            request.MaxTokens, request.MaxTokensGiven);
     }
 }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using Gateway.Hosting;
+using Gateway.Configuration;
 using Guard.Tokenizers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

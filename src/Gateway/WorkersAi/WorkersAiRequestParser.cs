@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Gateway.Catalog;
 using Gateway.Errors;
@@ -63,8 +62,7 @@ internal static class WorkersAiRequestParser
         var lora = JsonFields.String(root, "lora");
         if (lora is not null && !model.Lora)
         {
-            throw new ApiException(new ApiError(HttpStatusCode.MethodNotAllowed, ApiErrorKind.LoraUnsupported,
-                $"The model {model.Id} does not support LoRa inference.", "lora"));
+            throw new ApiException(ApiErrors.LoraUnsupported(model.Id));
         }
         if (lora is { Length: 0 })
         {

@@ -1,4 +1,4 @@
-using Gateway.Hosting;
+using Gateway.Configuration;
 using Gateway.Tokens;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
 using Gateway.Catalog;
 using Gateway.Upstreams;
 
-namespace Gateway.Hosting;
+namespace Gateway.Configuration;
 
 /// <summary>Host tunables bound from the <c>Gateway</c> configuration section.</summary>
 public sealed class GatewayOptions
