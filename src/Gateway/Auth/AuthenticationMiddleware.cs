@@ -1,4 +1,3 @@
-using System.Net;
 using Gateway.Errors;
 using Microsoft.AspNetCore.Http;
 
@@ -26,9 +25,6 @@ internal sealed class AuthenticationMiddleware(RequestDelegate next, ApiKeyAuthe
             context.Features.Set(caller);
             return next(context);
         }
-        var message = authorization.Count == 0
-            ? "No API key was provided: send it as 'Authorization: Bearer <key>'."
-            : "The API key is not valid.";
-        return ErrorWriter.WriteResponseAsync(context, new ApiError(HttpStatusCode.Unauthorized, ApiErrorKind.Unauthorized, message), workersAi);
+        return ErrorWriter.WriteResponseAsync(context, ApiErrors.Unauthorized(keyPresent: authorization.Count > 0), workersAi);
     }
 }

@@ -41,6 +41,12 @@ internal static class ApiErrors
     public static ApiError RequestFailed(int status) =>
         new((HttpStatusCode)status, ApiErrorKind.InvalidRequest, $"The request failed with HTTP {status}.");
 
+    /// <summary>No API key, or one that is not configured (never echoes what was sent).</summary>
+    public static ApiError Unauthorized(bool keyPresent) =>
+        new(HttpStatusCode.Unauthorized, ApiErrorKind.Unauthorized, keyPresent
+            ? "The API key is not valid."
+            : "No API key was provided: send it as 'Authorization: Bearer <key>'.");
+
     // --- The request body ---
 
     /// <summary>415: the content type is not JSON.</summary>
