@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Gateway.Demo;
+using Gateway.Moderation;
 using Gateway.Upstreams;
 using Guard.Conversations;
 using Guard.Engines;
@@ -71,25 +72,16 @@ internal sealed class GuardUpstreamHandler(GuardEngineProvider provider, TimePro
         foreach (var m in messages.EnumerateArray())
         {
             var role = m.TryGetProperty("role", out var r) && r.ValueKind == JsonValueKind.String ? r.GetString()! : "user";
-            var calls = new List<GuardToolCall>();
-            if (m.TryGetProperty("tool_calls", out var tc) && tc.ValueKind == JsonValueKind.Array)
+            IReadOnlyList<GuardToolCall>? calls;
+            try
             {
-                var j = 0;
-                foreach (var call in tc.EnumerateArray())
-                {
-                    // Never skip a call: what is not judged would pass unchecked.
-                    if (call.ValueKind != JsonValueKind.Object)
-                    {
-                        throw new InProcessUpstreamException(HttpStatusCode.BadRequest, $"'messages[{i}].tool_calls[{j}]' must be an object.");
-                    }
-                    j++;
-                    var fn = call.TryGetProperty("function", out var f) && f.ValueKind == JsonValueKind.Object ? f : call;
-                    var name = fn.TryGetProperty("name", out var nm) && nm.ValueKind == JsonValueKind.String ? nm.GetString()! : "";
-                    var args = fn.TryGetProperty("arguments", out var a) ? (a.ValueKind == JsonValueKind.String ? a.GetString() : a.GetRawText()) : null;
-                    calls.Add(new GuardToolCall(name, args));
-                }
+                calls = ToolCallReader.Read(m, $"messages[{i}]");
             }
-            list.Add(new GuardChatMessage(role, m.TryGetProperty("content", out var c) ? Text(c) : null) { ToolCalls = calls.Count > 0 ? calls : null });
+            catch (FormatException ex)
+            {
+                throw new InProcessUpstreamException(HttpStatusCode.BadRequest, ex.Message);
+            }
+            list.Add(new GuardChatMessage(role, m.TryGetProperty("content", out var c) ? Text(c) : null) { ToolCalls = calls });
             i++;
         }
         return list;
