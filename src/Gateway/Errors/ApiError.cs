@@ -57,8 +57,11 @@ public enum ApiErrorKind
     /// <summary>The upstream answered with something the gateway cannot read.</summary>
     UpstreamProtocol,
 
-    /// <summary>The request or response was stopped by moderation.</summary>
-    Moderated,
+    /// <summary>The prompt was blocked by its moderation policy.</summary>
+    PromptBlocked,
+
+    /// <summary>The response was blocked by its moderation policy.</summary>
+    ResponseBlocked,
 
     /// <summary>The gateway is not ready to serve, or is shedding load.</summary>
     Unavailable,

@@ -139,13 +139,22 @@ internal static class ApiErrors
 
     // --- Moderation ---
 
-    /// <summary>400: prompt moderation blocked the request.</summary>
-    public static ApiError PromptBlocked(string? reason) =>
-        new(HttpStatusCode.BadRequest, ApiErrorKind.Moderated, reason ?? "The prompt was blocked by the content policy.");
+    /// <summary>400: prompt moderation blocked the request. The message starts with the words Cloudflare AI Gateway's
+    /// guardrails use (code 2016), so apps that match them keep working; the categories follow, never the text.</summary>
+    public static ApiError PromptBlocked(IReadOnlyList<string>? categories) =>
+        new(HttpStatusCode.BadRequest, ApiErrorKind.PromptBlocked, "Prompt blocked due to security configurations" + CategoryList(categories));
 
-    /// <summary>400: response moderation blocked the answer.</summary>
-    public static ApiError ResponseBlocked(string? reason) =>
-        new(HttpStatusCode.BadRequest, ApiErrorKind.Moderated, reason ?? "The response was blocked by the content policy.");
+    /// <summary>400: response moderation blocked the answer (Cloudflare AI Gateway's code 2017 and words).</summary>
+    public static ApiError ResponseBlocked(IReadOnlyList<string>? categories) =>
+        new(HttpStatusCode.BadRequest, ApiErrorKind.ResponseBlocked, "Response blocked due to security configurations" + CategoryList(categories));
+
+    /// <summary>503: the guard gave no usable verdict and the policy fails closed; nothing was forwarded.</summary>
+    public static ApiError GuardUnavailable(string policy, string what) =>
+        new(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
+            $"The content guard is unavailable ({what}) and policy '{policy}' fails closed; the request was not forwarded.");
+
+    private static string CategoryList(IReadOnlyList<string>? categories) =>
+        categories is { Count: > 0 } ? " (categories: " + string.Join(", ", categories) + ")." : ".";
 
     /// <summary>503: <c>/v1/moderations</c> has no guard engine.</summary>
     public static ApiError NoGuardEngine() =>

@@ -5,7 +5,8 @@ namespace Gateway.Errors;
 /// <summary>Maps each <see cref="ApiErrorKind"/> to the codes every API surface uses for it.</summary>
 /// <remarks>Workers AI codes follow the documented Workers AI error table where one exists (5004, 5007, 3003,
 /// 5005, 3006, 3007); 5021 is what Workers AI answers (HTTP 413) when input and maximum output tokens exceed a model's
-/// context window; codes 7000/7001 are Cloudflare's routing errors; 10000 is the Cloudflare API's authentication error; 9xxx are this gateway's own.
+/// context window; 2016/2017 are the codes Cloudflare AI Gateway's own guardrails answer for a blocked prompt or response;
+/// codes 7000/7001 are Cloudflare's routing errors; 10000 is the Cloudflare API's authentication error; 9xxx are this gateway's own.
 /// The table is documented in docs/api.md.</remarks>
 internal static class ErrorCatalog
 {
@@ -23,7 +24,8 @@ internal static class ErrorCatalog
         ApiErrorKind.UpstreamTimeout => 3007,
         ApiErrorKind.UpstreamError => 9001,
         ApiErrorKind.UpstreamProtocol => 9002,
-        ApiErrorKind.Moderated => 9003,
+        ApiErrorKind.PromptBlocked => 2016,
+        ApiErrorKind.ResponseBlocked => 2017,
         ApiErrorKind.Unavailable => 9004,
         ApiErrorKind.Unauthorized => 10000,
         _ => 9005,
@@ -33,7 +35,7 @@ internal static class ErrorCatalog
     {
         ApiErrorKind.MalformedJson or ApiErrorKind.InvalidRequest or ApiErrorKind.ModelNotFound
             or ApiErrorKind.LoraUnsupported or ApiErrorKind.RouteNotFound or ApiErrorKind.MethodNotAllowed
-            or ApiErrorKind.PayloadTooLarge or ApiErrorKind.UnsupportedMediaType or ApiErrorKind.Moderated
+            or ApiErrorKind.PayloadTooLarge or ApiErrorKind.UnsupportedMediaType or ApiErrorKind.PromptBlocked or ApiErrorKind.ResponseBlocked
             or ApiErrorKind.ContextWindowExceeded or ApiErrorKind.Unauthorized
             => "invalid_request_error",
         ApiErrorKind.Unavailable => "server_overloaded",
@@ -52,7 +54,7 @@ internal static class ErrorCatalog
         ApiErrorKind.UpstreamTimeout => "upstream_timeout",
         ApiErrorKind.UpstreamError => "upstream_error",
         ApiErrorKind.UpstreamProtocol => "upstream_protocol_error",
-        ApiErrorKind.Moderated => "content_policy_violation",
+        ApiErrorKind.PromptBlocked or ApiErrorKind.ResponseBlocked => "content_filter",
         ApiErrorKind.Unavailable => "unavailable",
         ApiErrorKind.Internal => "internal_error",
         ApiErrorKind.Unauthorized => "invalid_api_key",

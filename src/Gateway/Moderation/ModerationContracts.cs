@@ -13,6 +13,16 @@ public sealed record ModerationContext(HttpContext HttpContext, GenerationReques
 /// <param name="Categories">Violated category codes, when known.</param>
 public sealed record ModerationDecision(bool Allowed, string? Reason = null, IReadOnlyList<string>? Categories = null)
 {
+    /// <summary>The policy that decided, when one did.</summary>
+    public string? Policy { get; init; }
+
+    /// <summary>What happened, for the response metadata: <c>allowed</c>, <c>flagged</c>, <c>blocked</c>,
+    /// <c>fail-open</c>, <c>fail-closed</c> or <c>not-checked</c>.</summary>
+    public string? Outcome { get; init; }
+
+    /// <summary>Blocked because the guard gave no usable verdict and the policy fails closed (a 503, not a 400).</summary>
+    public bool GuardUnavailable { get; init; }
+
     /// <summary>The content may pass.</summary>
     public static ModerationDecision Allow { get; } = new(true);
 

@@ -53,9 +53,12 @@ internal sealed partial class GenerationProxy(
         var upstream = upstreams.Resolve(request.Model);
         var moderation = new ModerationContext(context, request);
         var decision = await promptModerator.CheckPromptAsync(moderation, context.RequestAborted);
+        ModerationHeaders.Add(context, decision);
         if (!decision.Allowed)
         {
-            throw new ApiException(ApiErrors.PromptBlocked(decision.Reason));
+            throw new ApiException(decision.GuardUnavailable
+                ? ApiErrors.GuardUnavailable(decision.Policy ?? "default", decision.Reason ?? "no verdict")
+                : ApiErrors.PromptBlocked(decision.Categories));
         }
         var call = upstream.Protocol.Prepare(request, upstream.Options);
         var (prefix, invoker, clusterConfig) = ResolveDestination(upstream);

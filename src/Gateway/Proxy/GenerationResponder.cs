@@ -68,7 +68,7 @@ internal sealed partial class GenerationResponder(
 
     private Task WriteErrorAsync(HttpContext context, ApiError error) => ErrorWriter.WriteResponseAsync(context, error, _workersAi);
 
-    private static ApiError Moderated(ModerationDecision? decision) => ApiErrors.ResponseBlocked(decision?.Reason);
+    private static ApiError Moderated(ModerationDecision? decision) => ApiErrors.ResponseBlocked(decision?.Categories);
 
     /// <summary>Reads an error body for its message under the body deadline; a body that is too large, too slow or
     /// broken is treated as empty, since the status alone still says what happened.</summary>
