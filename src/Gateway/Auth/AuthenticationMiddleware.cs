@@ -10,10 +10,10 @@ internal sealed class AuthenticationMiddleware(RequestDelegate next, ApiKeyAuthe
     public Task InvokeAsync(HttpContext context)
     {
         var path = context.Request.Path;
-        var workersAi = path.StartsWithSegments("/ai", StringComparison.OrdinalIgnoreCase)
-            || path.StartsWithSegments("/client/v4", StringComparison.OrdinalIgnoreCase);
-        var openAi = path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase);
-        if (!authenticator.Enabled || !(workersAi || openAi))
+        var api = path.StartsWithSegments("/ai", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/client/v4", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWithSegments("/v1", StringComparison.OrdinalIgnoreCase);
+        if (!authenticator.Enabled || !api)
         {
             context.Features.Set(CallerIdentity.Anonymous);
             return next(context);
@@ -25,6 +25,6 @@ internal sealed class AuthenticationMiddleware(RequestDelegate next, ApiKeyAuthe
             context.Features.Set(caller);
             return next(context);
         }
-        return ErrorWriter.WriteResponseAsync(context, ApiErrors.Unauthorized(keyPresent: authorization.Count > 0), workersAi);
+        return ErrorWriter.WriteResponseAsync(context, ApiErrors.Unauthorized(keyPresent: authorization.Count > 0), ErrorWriter.IsWorkersAiPath(path));
     }
 }

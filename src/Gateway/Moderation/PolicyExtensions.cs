@@ -33,15 +33,11 @@ public static class PolicyExtensions
         return services;
     }
 
-    /// <summary>Loads the policies now (an invalid file stops start-up with every error) and starts watching the
-    /// files when <c>Policies:Watch</c> is on.</summary>
+    /// <summary>Loads the policies now, so an invalid file stops start-up with every error; the store starts watching
+    /// the files itself when <c>Policies:Watch</c> is on.</summary>
     public static WebApplication UseGatewayPolicies(this WebApplication app)
     {
-        var store = app.Services.GetRequiredService<PolicyStore>();
-        if (app.Configuration.GetValue(PolicyOptions.SectionName + ":" + nameof(PolicyOptions.Watch), true))
-        {
-            store.StartWatching();
-        }
+        _ = app.Services.GetRequiredService<PolicyStore>();
         return app;
     }
 

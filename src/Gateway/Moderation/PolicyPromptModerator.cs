@@ -21,7 +21,7 @@ internal sealed partial class PolicyPromptModerator(
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
-        if (upstreams.Resolve(request.Model).Options.Kind == UpstreamKind.Guard)
+        if (upstreams.ServesGuard(request.Model))
         {
             return ModerationDecision.Allow;
         }

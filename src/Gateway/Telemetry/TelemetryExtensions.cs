@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -72,7 +73,7 @@ public static class TelemetryExtensions
     /// <summary>Maps the Prometheus scrape endpoint when it is enabled, restricted to its own port when one is set.</summary>
     public static WebApplication MapGatewayTelemetry(this WebApplication app)
     {
-        var options = app.Configuration.GetSection(TelemetryOptions.SectionName).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        var options = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
         if (!options.Prometheus.Enabled)
         {
             return app;

@@ -16,7 +16,7 @@ internal sealed class ContextWindowCheck(PromptTokenCounter counter, UpstreamReg
     public void Check(GenerationRequest request)
     {
         var model = request.Model;
-        if (model.ContextTokens is not { } window || upstreams.Resolve(model).Options.Kind == UpstreamKind.Guard)
+        if (model.ContextTokens is not { } window || upstreams.ServesGuard(model))
         {
             return;
         }

@@ -24,6 +24,10 @@ public sealed class UpstreamRegistry
     /// <summary>The upstream serving a catalog model.</summary>
     public Upstream Resolve(ModelInfo model) => _byModel[model.Id];
 
+    /// <summary>Whether the model is the Llama Guard the gateway serves itself (the in-process guard upstream): it is
+    /// the check, so neither the prompt check nor the context window applies to it again.</summary>
+    public bool ServesGuard(ModelInfo model) => Resolve(model).Options.Kind == UpstreamKind.Guard;
+
     /// <summary>Builds the registry, collecting every configuration error before failing.</summary>
     /// <param name="upstreams">Configured upstreams by name.</param>
     /// <param name="routes">Routing rules in order.</param>
