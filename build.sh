@@ -3,6 +3,8 @@
 #   ./build.sh run [gateway options]   set up and serve the gateway on its embedded default (http://127.0.0.1:8080)
 #   ./build.sh test                    set up and run every test
 set -euo pipefail
+# Relative paths in gateway options (--config, --Policies:Files:0=...) mean what they say where the script was started.
+caller="$PWD"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 verb="${1:-run}"
@@ -18,8 +20,10 @@ case "$verb" in
       dotnet run --no-build --project src/Gateway -c Release -- build-model --random --preset tiny --seed 1 \
         --family LlamaGuard1 --tokenizer "$root/eng/.cache/tokenizers/llama2" --out "$demo" >/dev/null
     fi
-    # Prompts are counted against context windows with the bootstrap's Llama 2 and Llama 3 tokenizers.
-    exec dotnet run --no-build --project src/Gateway -c Release -- serve \
+    # Prompts are counted against context windows with the bootstrap's Llama 2 and Llama 3 tokenizers. The built
+    # binary runs from the caller's directory ('dotnet run' would start it in the project's).
+    cd "$caller"
+    exec dotnet "$root/src/Gateway/bin/Release/net10.0/gateway.dll" serve \
       --Guard:Engine=Onnx --Guard:Onnx:ModelDirectory="$demo" \
       --Gateway:Tokenizers:llama2="$root/eng/.cache/tokenizers/llama2" \
       --Gateway:Tokenizers:llama3="$root/eng/.cache/tokenizers/llama3" "$@"

@@ -151,7 +151,7 @@ internal static class ApiErrors
     /// <summary>503: the guard gave no usable verdict and the policy fails closed; nothing was forwarded.</summary>
     public static ApiError GuardUnavailable(string policy, string what) =>
         new(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
-            $"The content guard is unavailable ({what}) and policy '{policy}' fails closed; the request was not forwarded.");
+            $"The content guard gave no usable verdict ({what}) and policy '{policy}' fails closed; the request was not forwarded.");
 
     private static string CategoryList(IReadOnlyList<string>? categories) =>
         categories is { Count: > 0 } ? " (categories: " + string.Join(", ", categories) + ")." : ".";

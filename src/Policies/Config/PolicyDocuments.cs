@@ -70,7 +70,7 @@ public static class PolicyDocuments
             return Failed(file, null, ex is FileNotFoundException or DirectoryNotFoundException
                     ? $"The file does not exist (looked for {Path.GetFullPath(path)})."
                     : $"The file cannot be read: {ex.Message}",
-                "Check Policies:Files (relative paths are resolved against the content root) and the file's permissions.");
+                "Check Policies:Files (relative paths are resolved against Policies:BaseDirectory, by default the directory the gateway was started in) and the file's permissions.");
         }
 
         return Read(text, format, file);
