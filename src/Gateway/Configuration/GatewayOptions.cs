@@ -22,6 +22,10 @@ public sealed class GatewayOptions
     /// <summary>Largest single upstream stream event, in bytes.</summary>
     public int MaxStreamEventBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>How many guard checks of one streamed response may run at once (docs/policies.md#streaming-modes); a
+    /// window that closes while all are busy is covered by the next check.</summary>
+    public int MaxStreamChecksInFlight { get; set; } = 2;
+
     /// <summary>Whether logs may contain prompt and response text. Off by default; turn on only for debugging.</summary>
     public bool LogContent { get; set; }
 

@@ -153,6 +153,11 @@ internal static class ApiErrors
         new(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
             $"The content guard gave no usable verdict ({what}) and policy '{policy}' fails closed; the request was not forwarded.");
 
+    /// <summary>503: the guard gave no usable verdict on the response and the policy fails closed; it was withheld.</summary>
+    public static ApiError ResponseGuardUnavailable(string policy, string what) =>
+        new(HttpStatusCode.ServiceUnavailable, ApiErrorKind.Unavailable,
+            $"The content guard gave no usable verdict on the response ({what}) and policy '{policy}' fails closed; the response was withheld.");
+
     private static string CategoryList(IReadOnlyList<string>? categories) =>
         categories is { Count: > 0 } ? " (categories: " + string.Join(", ", categories) + ")." : ".";
 

@@ -21,4 +21,10 @@ internal interface IClientStreamFormatter
 
     /// <summary>Appends the closing payloads, ending with <c>[DONE]</c>.</summary>
     void OnEnd(List<string> output);
+
+    /// <summary>Appends the API's own "content filtered" end of a stream, when it has one (OpenAI: a last chunk with
+    /// <c>finish_reason: "content_filter"</c>); returns false when the API signals it with an error event instead.</summary>
+    /// <param name="started">Whether the client already received events (else the chunk also carries the role).</param>
+    /// <param name="output">Receives the payloads, without <c>[DONE]</c>.</param>
+    bool TryWriteContentFilter(bool started, List<string> output);
 }

@@ -9,6 +9,9 @@ namespace Gateway.Formatting;
 /// <summary>OpenAI shapes: <c>chat.completion</c>, <c>text_completion</c> and their stream chunks.</summary>
 internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
 {
+    /// <summary>The finish reason of an answer the response check stopped.</summary>
+    public const string ContentFilter = "content_filter";
+
     public byte[] FormatResult(GenerationRequest request, GenerationResult result, bool native)
     {
         if (native && result.Native is { } raw)
@@ -30,7 +33,8 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
             {
                 json.WriteStartObject("message");
                 json.WriteString("role", "assistant");
-                if (result.ToolCalls.Count > 0 && result.Text.Length == 0)
+                // A filtered answer has its content removed, as Azure OpenAI reports it.
+                if ((result.ToolCalls.Count > 0 && result.Text.Length == 0) || result.FinishReason == ContentFilter)
                 {
                     json.WriteNull("content");
                 }
@@ -93,6 +97,8 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
         private bool _finished;
         private Usage? _usage;
 
+        private string? _lastNative;
+
         public void OnDelta(StreamDelta delta, List<string> output)
         {
             if (native)
@@ -100,6 +106,7 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
                 if (!delta.Done && delta.NativeData is { } data)
                 {
                     output.Add(data);
+                    _lastNative = data;
                 }
                 return;
             }
@@ -137,6 +144,57 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
                 }
             }
             output.Add(SseEvent.DoneData);
+        }
+
+        public bool TryWriteContentFilter(bool started, List<string> output)
+        {
+            // A relayed stream keeps the upstream's id, time and model on its last chunk.
+            var (chunkId, chunkCreated, model) = (id, created, request.Model.Id);
+            if (native && _lastNative is { } last)
+            {
+                try
+                {
+                    using var doc = JsonDocument.Parse(last);
+                    var root = doc.RootElement;
+                    chunkId = ProtocolJson.String(root, "id") ?? chunkId;
+                    chunkCreated = root.TryGetProperty("created", out var c) && c.TryGetInt64(out var t) ? t : chunkCreated;
+                    model = ProtocolJson.String(root, "model") ?? model;
+                }
+                catch (JsonException)
+                {
+                    // The reader already parsed this event; keep the gateway's own values.
+                }
+            }
+            output.Add(JsonText.String(json =>
+            {
+                json.WriteStartObject();
+                json.WriteString("id", chunkId);
+                json.WriteString("object", _chat ? "chat.completion.chunk" : "text_completion");
+                json.WriteNumber("created", chunkCreated);
+                json.WriteString("model", model);
+                json.WriteStartArray("choices");
+                json.WriteStartObject();
+                json.WriteNumber("index", 0);
+                if (_chat)
+                {
+                    json.WriteStartObject("delta");
+                    if (!started)
+                    {
+                        json.WriteString("role", "assistant");
+                    }
+                    json.WriteEndObject();
+                }
+                else
+                {
+                    json.WriteString("text", "");
+                }
+                json.WriteNull("logprobs");
+                json.WriteString("finish_reason", ContentFilter);
+                json.WriteEndObject();
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }));
+            return true;
         }
 
         private void WriteHeader(Utf8JsonWriter json)

@@ -117,5 +117,8 @@ internal sealed class WorkersAiFormatter : IClientFormatter
             }
             output.Add(SseEvent.DoneData);
         }
+
+        // Workers AI has no finish reason: a cut stream ends with an error event (code 2017).
+        public bool TryWriteContentFilter(bool started, List<string> output) => false;
     }
 }

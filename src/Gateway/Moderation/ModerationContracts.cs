@@ -1,11 +1,33 @@
 using Gateway.Generation;
 using Gateway.Upstreams;
+using Guard.Conversations;
 using Microsoft.AspNetCore.Http;
+using Policies.Model;
 
 namespace Gateway.Moderation;
 
-/// <summary>What a moderation step sees about the request it judges.</summary>
-public sealed record ModerationContext(HttpContext HttpContext, GenerationRequest Request);
+/// <summary>What the moderation steps know about one request: set by the policy selection step, read by the checks.</summary>
+public sealed class ModerationContext(HttpContext httpContext, GenerationRequest request)
+{
+    private IReadOnlyList<GuardChatMessage>? _promptMessages;
+
+    /// <summary>The client's HTTP exchange.</summary>
+    public HttpContext HttpContext { get; } = httpContext;
+
+    /// <summary>The validated request.</summary>
+    public GenerationRequest Request { get; } = request;
+
+    /// <summary>The policy that applies; null when the request is exempt (the served guard model) or not yet selected.</summary>
+    public PolicyModel? Policy { get; set; }
+
+    /// <summary>The prompt check's decision, once made.</summary>
+    public ModerationDecision? PromptDecision { get; set; }
+
+    /// <summary>The request's conversation as chat messages for the guard (ADR 004), read once and shared by the prompt
+    /// and response checks.</summary>
+    /// <exception cref="Errors.ApiException">A <c>tool_calls</c> entry cannot be read.</exception>
+    public IReadOnlyList<GuardChatMessage> PromptMessages => _promptMessages ??= PromptConversation.Messages(Request);
+}
 
 /// <summary>The outcome of a moderation check.</summary>
 /// <param name="Allowed">Whether the content may pass.</param>
@@ -40,42 +62,9 @@ public interface IPromptModerator
 /// <summary>Judges what the model generated, whole or as a stream.</summary>
 public interface IResponseModerator
 {
-    /// <summary>Checks a complete, non-streamed result.</summary>
+    /// <summary>Checks a complete, non-streamed result: its text and every tool call, in the context of the conversation.</summary>
     ValueTask<ModerationDecision> CheckResponseAsync(ModerationContext context, GenerationResult result, CancellationToken cancellationToken);
 
-    /// <summary>Starts judging one stream.</summary>
-    IStreamModerator BeginStream(ModerationContext context);
-}
-
-/// <summary>What to do with the stream events held so far.</summary>
-public enum StreamAction
-{
-    /// <summary>Send every held event to the client.</summary>
-    Release,
-
-    /// <summary>Keep holding: more text is needed before judging.</summary>
-    Hold,
-
-    /// <summary>Drop every held event and end the stream with a moderation error.</summary>
-    Block,
-}
-
-/// <summary>A stream moderator's answer for the events held so far.</summary>
-public readonly record struct StreamVerdict(StreamAction Action, ModerationDecision? Decision = null)
-{
-    /// <summary>Release everything held.</summary>
-    public static StreamVerdict Release { get; } = new(StreamAction.Release);
-
-    /// <summary>Hold everything until more text arrives.</summary>
-    public static StreamVerdict Hold { get; } = new(StreamAction.Hold);
-}
-
-/// <summary>Judges one stream incrementally; the proxy holds events until it says release.</summary>
-public interface IStreamModerator : IAsyncDisposable
-{
-    /// <summary>Called with each event's new text (possibly empty).</summary>
-    ValueTask<StreamVerdict> OnTextAsync(string delta, CancellationToken cancellationToken);
-
-    /// <summary>Called once when the upstream stream has ended; <see cref="StreamAction.Hold"/> is treated as release.</summary>
-    ValueTask<StreamVerdict> OnCompleteAsync(CancellationToken cancellationToken);
+    /// <summary>How one stream is held and judged; <see cref="StreamModeration.None"/> when it is not checked.</summary>
+    StreamModeration BeginStream(ModerationContext context);
 }

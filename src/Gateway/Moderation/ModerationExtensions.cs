@@ -3,16 +3,18 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Gateway.Moderation;
 
-/// <summary>Registers the moderation seam: the policy prompt check, and pass-through response moderation until the
-/// response check and stream filter replace it.</summary>
+/// <summary>Registers the moderation steps: policy selection, the prompt check, and the response check with its
+/// stream filter.</summary>
 public static class ModerationExtensions
 {
-    /// <summary>Adds the prompt and response moderators unless others are registered.</summary>
+    /// <summary>Adds the policy selector, the guard checker and the prompt and response moderators unless others are
+    /// registered.</summary>
     public static IServiceCollection AddModerationSeam(this IServiceCollection services)
     {
-        services.TryAddSingleton<PassThroughModerator>();
+        services.TryAddSingleton<ModerationPolicySelector>();
+        services.TryAddSingleton<GuardChecker>();
         services.TryAddSingleton<IPromptModerator, PolicyPromptModerator>();
-        services.TryAddSingleton<IResponseModerator>(sp => sp.GetRequiredService<PassThroughModerator>());
+        services.TryAddSingleton<IResponseModerator, PolicyResponseModerator>();
         return services;
     }
 }

@@ -9,26 +9,62 @@ internal static class ModerationHeaders
     public const string Policy = "x-moderation-policy";
     public const string Prompt = "x-moderation-prompt";
     public const string PromptCategories = "x-moderation-prompt-categories";
+    public const string Response = "x-moderation-response";
+    public const string ResponseCategories = "x-moderation-response-categories";
+    public const string Stream = "x-moderation-stream";
 
-    public static void Add(HttpContext context, ModerationDecision decision)
+    /// <summary>The prompt check's outcome, and the policy.</summary>
+    public static void Add(HttpContext context, ModerationDecision decision) => OnStarting(context, decision, Prompt, PromptCategories);
+
+    /// <summary>A unary response check's outcome.</summary>
+    public static void AddResponse(HttpContext context, ModerationDecision decision)
     {
+        ArgumentNullException.ThrowIfNull(context);
+        if (decision.Outcome is null)
+        {
+            return;
+        }
+        // The response is written right after, so the headers are set now rather than on start.
+        context.Response.Headers[Response] = decision.Outcome;
+        if (decision.Categories is { Count: > 0 } categories)
+        {
+            context.Response.Headers[ResponseCategories] = string.Join(',', categories);
+        }
+    }
+
+    /// <summary>How a stream is moderated (<c>windowed</c>, <c>buffered</c>, <c>audit</c>); its outcome is in the stream's
+    /// end, since headers go out before the text is judged.</summary>
+    public static void AddStream(HttpContext context, string mode)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        context.Response.OnStarting(static state =>
+        {
+            var (response, mode) = ((HttpResponse, string))state;
+            response.Headers[Stream] = mode;
+            return Task.CompletedTask;
+        }, (context.Response, mode));
+    }
+
+    private static void OnStarting(HttpContext context, ModerationDecision decision, string outcomeHeader, string categoriesHeader)
+    {
+        ArgumentNullException.ThrowIfNull(context);
         if (decision.Outcome is null)
         {
             return;
         }
         context.Response.OnStarting(static state =>
         {
-            var (response, decision) = ((HttpResponse, ModerationDecision))state;
+            var (response, decision, outcomeHeader, categoriesHeader) = ((HttpResponse, ModerationDecision, string, string))state;
             if (decision.Policy is { } policy)
             {
                 response.Headers[Policy] = policy;
             }
-            response.Headers[Prompt] = decision.Outcome;
+            response.Headers[outcomeHeader] = decision.Outcome;
             if (decision.Categories is { Count: > 0 } categories)
             {
-                response.Headers[PromptCategories] = string.Join(',', categories);
+                response.Headers[categoriesHeader] = string.Join(',', categories);
             }
             return Task.CompletedTask;
-        }, (context.Response, decision));
+        }, (context.Response, decision, outcomeHeader, categoriesHeader));
     }
 }

@@ -25,6 +25,7 @@ internal sealed partial class GenerationProxy(
     UpstreamRegistry upstreams,
     DemoUpstreamHandler demoHandler,
     GuardUpstreamHandler guardHandler,
+    ModerationPolicySelector policySelector,
     IPromptModerator promptModerator,
     IResponseModerator responseModerator,
     OpenAiFormatter openAiFormatter,
@@ -52,7 +53,9 @@ internal sealed partial class GenerationProxy(
     {
         var upstream = upstreams.Resolve(request.Model);
         var moderation = new ModerationContext(context, request);
+        policySelector.Select(moderation);
         var decision = await promptModerator.CheckPromptAsync(moderation, context.RequestAborted);
+        moderation.PromptDecision = decision;
         ModerationHeaders.Add(context, decision);
         if (!decision.Allowed)
         {

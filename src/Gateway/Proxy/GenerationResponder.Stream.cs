@@ -21,94 +21,198 @@ internal sealed partial class GenerationResponder
         }
         var idleTimeout = upstream.Options.StreamIdleTimeout;
         using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, time);
-        using var idleOrAborted = CancellationTokenSource.CreateLinkedTokenSource(aborted, idle.Token);
+        using var reading = CancellationTokenSource.CreateLinkedTokenSource(aborted, idle.Token);
         // Silence is timed from the last bytes received, not per event: a slow but steady stream is not idle.
         await using var body = new ProgressStream(await response.Content.ReadAsStreamAsync(aborted), () => idle.CancelAfter(idleTimeout));
         await using var reader = new SseReader(body, options.MaxStreamEventBytes);
-        await using var stream = moderator.BeginStream(moderation);
+        var plan = moderator.BeginStream(moderation);
+        if (plan.Settings is { } settings)
+        {
+            ModerationHeaders.AddStream(context, settings.Mode.ToString().ToLowerInvariant());
+        }
+        using var filter = new StreamFilter(plan, time, options.MaxStreamChecksInFlight, aborted);
         var events = upstream.Protocol.CreateStreamReader();
         var client = formatter.CreateStream(request, Native);
         var writer = new SseWriter(context.Response.BodyWriter);
-        var pending = new List<string>();
-        var sawDone = false;
-        var eventCount = 0;
+        var payloads = new List<string>();
+        var output = new List<string>();
+        var progress = new UpstreamProgress();
+        Task<SseEvent?>? read = null;
         try
         {
             while (true)
             {
-                // Only the wait on the upstream counts as silence, not the gateway's own work (moderation, a slow client).
-                idle.CancelAfter(idleTimeout);
-                var next = await reader.ReadAsync(idleOrAborted.Token);
-                idle.CancelAfter(Timeout.InfiniteTimeSpan);
-                if (next is not { } sse)
+                if (!progress.Ended && read is null)
                 {
-                    break;
+                    // Only the wait on the upstream counts as silence, not the gateway's own work (checks, a slow client).
+                    idle.CancelAfter(idleTimeout);
+                    read = reader.ReadAsync(reading.Token).AsTask();
                 }
-                eventCount++;
-                if (events.Read(sse) is not { } delta)
+                // Failures of the read are taken below, where they become cuts.
+                await WaitAsync(read, filter).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (read is { IsCompleted: true } done)
                 {
-                    continue;
+                    read = null;
+                    idle.CancelAfter(Timeout.InfiniteTimeSpan);
+                    await ReadEventAsync(done, progress, events, client, filter, payloads, aborted);
+                    if (progress.Ended)
+                    {
+                        progress.Cut ??= EndOfStream(reader, events, progress);
+                        if (progress.Cut is null)
+                        {
+                            client.OnEnd(payloads);
+                            filter.Add(payloads, "", []);
+                            payloads.Clear();
+                        }
+                        filter.Complete();
+                    }
                 }
-                if (delta.Done)
+                var state = filter.Advance(output);
+                await WriteAsync(context, writer, output, aborted);
+                if (state == StreamFilterState.Stopped)
                 {
-                    sawDone = true;
-                    break;
-                }
-                client.OnDelta(delta, pending);
-                var verdict = await stream.OnTextAsync(delta.Text, aborted);
-                if (verdict.Action == StreamAction.Block)
-                {
-                    await CutAsync(context, writer, StreamCutReason.Moderated, Moderated(verdict.Decision));
+                    await reading.CancelAsync();
+                    await StoppedAsync(context, writer, client, filter.Terminal!);
                     return;
                 }
-                if (verdict.Action == StreamAction.Release)
+                if (state == StreamFilterState.Finished)
                 {
-                    await FlushPendingAsync(context, writer, pending, aborted);
+                    if (progress.Cut is { } cut)
+                    {
+                        await CutAsync(context, writer, cut.Reason, cut.Error);
+                    }
+                    // Audit mode: the checks still running are recorded after the client has its answer.
+                    await filter.DrainAsync();
+                    return;
                 }
             }
         }
+        finally
+        {
+            if (read is not null)
+            {
+                // The upstream read still pending is cancelled and observed before the body is disposed.
+                await reading.CancelAsync();
+                await ((Task)read).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+    }
+
+    private static Task WaitAsync(Task<SseEvent?>? read, StreamFilter filter)
+    {
+        var check = filter.NextCheck;
+        var deadline = filter.HoldDeadline;
+        if (check is null && deadline is null)
+        {
+            return read ?? Task.CompletedTask;
+        }
+        return read is null
+            ? (deadline is null ? check! : check is null ? deadline : Task.WhenAny(check, deadline))
+            : Task.WhenAny(new[] { read, check, deadline }.Where(t => t is not null)!);
+    }
+
+    /// <summary>Takes one upstream event into the filter; a failed read ends the upstream with the cut it calls for.</summary>
+    private async Task ReadEventAsync(
+        Task<SseEvent?> read, UpstreamProgress progress, IUpstreamStreamReader events, IClientStreamFormatter client, StreamFilter filter,
+        List<string> payloads, CancellationToken aborted)
+    {
+        try
+        {
+            if (await read is not { } sse)
+            {
+                progress.Ended = true;
+                return;
+            }
+            progress.Events++;
+            if (events.Read(sse) is not { } delta)
+            {
+                return;
+            }
+            if (delta.Done)
+            {
+                progress.Ended = progress.SawDone = true;
+                return;
+            }
+            client.OnDelta(delta, payloads);
+            filter.Add(payloads, delta.Text, delta.ToolCallDeltas);
+            payloads.Clear();
+            return;
+        }
         catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
         {
-            await CutAsync(context, writer, StreamCutReason.Idle, ApiErrors.StreamIdle(upstream.Name, idleTimeout));
-            return;
+            progress.Cut = (StreamCutReason.Idle, ApiErrors.StreamIdle(upstream.Name, upstream.Options.StreamIdleTimeout));
         }
         catch (SseFormatException)
         {
             // The reader's only format error: an event over its size limit.
             LogTooLarge(logger, upstream.Name, options.MaxStreamEventBytes);
-            await CutAsync(context, writer, StreamCutReason.EventTooLarge, ApiErrors.StreamEventTooLarge(upstream.Name, options.MaxStreamEventBytes));
-            return;
+            progress.Cut = (StreamCutReason.EventTooLarge, ApiErrors.StreamEventTooLarge(upstream.Name, options.MaxStreamEventBytes));
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or UpstreamProtocolException)
         {
             LogUpstreamFailure(logger, upstream.Name, ex.GetType().Name);
             var malformed = ex is UpstreamProtocolException;
-            await CutAsync(context, writer, malformed ? StreamCutReason.MalformedEvent : StreamCutReason.UpstreamFailed,
-                ApiErrors.StreamFailed(upstream.Name, malformed));
-            return;
+            progress.Cut = (malformed ? StreamCutReason.MalformedEvent : StreamCutReason.UpstreamFailed, ApiErrors.StreamFailed(upstream.Name, malformed));
         }
-        if (!sawDone && reader.HadIncompleteEvent)
+        progress.Ended = true;
+    }
+
+    /// <summary>How a stream that stopped sending ended: properly (null), or cut (docs/adr/005).</summary>
+    private (StreamCutReason, ApiError)? EndOfStream(SseReader reader, IUpstreamStreamReader events, UpstreamProgress progress)
+    {
+        if (!progress.SawDone && reader.HadIncompleteEvent)
         {
-            await CutAsync(context, writer, StreamCutReason.TruncatedEvent, ApiErrors.StreamTruncatedEvent(upstream.Name));
-            return;
+            return (StreamCutReason.TruncatedEvent, ApiErrors.StreamTruncatedEvent(upstream.Name));
         }
         if (!events.Ended)
         {
             // A clean close without the protocol's end marker is still a cut: relaying it as finished would make a
-            // truncated answer look complete (docs/adr/005).
-            await CutAsync(context, writer, eventCount == 0 ? StreamCutReason.NoEvents : StreamCutReason.NoEndMarker, eventCount == 0
-                ? ApiErrors.StreamNoEvents(upstream.Name)
-                : ApiErrors.StreamEndMissing(upstream.Name));
-            return;
+            // truncated answer look complete.
+            return progress.Events == 0
+                ? (StreamCutReason.NoEvents, ApiErrors.StreamNoEvents(upstream.Name))
+                : (StreamCutReason.NoEndMarker, ApiErrors.StreamEndMissing(upstream.Name));
         }
-        var final = await stream.OnCompleteAsync(aborted);
-        if (final.Action == StreamAction.Block)
+        return null;
+    }
+
+    private static async Task WriteAsync(HttpContext context, SseWriter writer, List<string> output, CancellationToken cancellationToken)
+    {
+        if (output.Count == 0)
         {
-            await CutAsync(context, writer, StreamCutReason.Moderated, Moderated(final.Decision));
             return;
         }
-        client.OnEnd(pending);
-        await FlushPendingAsync(context, writer, pending, aborted);
+        StartStream(context);
+        foreach (var data in output)
+        {
+            await writer.WriteDataAsync(data, cancellationToken);
+        }
+        output.Clear();
+    }
+
+    /// <summary>Ends a stream the response check stopped, with the API's terminal signal: OpenAI's last chunk with
+    /// <c>finish_reason: "content_filter"</c>, or an error event (Workers AI: code 2017; a guard without a verdict under
+    /// a closed policy: the guard-unavailable error), then <c>[DONE]</c>. Before anything was sent, a guard failure is
+    /// a 503 response instead.</summary>
+    private async Task StoppedAsync(HttpContext context, SseWriter writer, IClientStreamFormatter client, ModerationDecision decision)
+    {
+        var started = context.Response.HasStarted;
+        LogStreamCut(logger, upstream.Name, StreamCutReason.Moderated, started);
+        var policy = decision.Policy ?? "default";
+        if (decision.GuardUnavailable && !started)
+        {
+            await WriteErrorAsync(context, ApiErrors.ResponseGuardUnavailable(policy, decision.Reason ?? "no verdict"));
+            return;
+        }
+        var output = new List<string>(2);
+        if (decision.GuardUnavailable || !client.TryWriteContentFilter(started, output))
+        {
+            var error = decision.GuardUnavailable
+                ? ApiErrors.ResponseGuardUnavailable(policy, decision.Reason ?? "no verdict")
+                : ApiErrors.ResponseBlocked(decision.Categories);
+            output.Add(JsonText.String(json => ErrorWriter.Write(json, error, _workersAi)));
+        }
+        output.Add(SseEvent.DoneData);
+        await WriteAsync(context, writer, output, context.RequestAborted);
     }
 
     private static void StartStream(HttpContext context)
@@ -122,20 +226,6 @@ internal sealed partial class GenerationResponder
         context.Response.Headers.CacheControl = "no-cache";
         context.Response.Headers["X-Accel-Buffering"] = "no";
         context.Response.Headers.ContentLength = null;
-    }
-
-    private static async Task FlushPendingAsync(HttpContext context, SseWriter writer, List<string> pending, CancellationToken cancellationToken)
-    {
-        if (pending.Count == 0)
-        {
-            return;
-        }
-        StartStream(context);
-        foreach (var data in pending)
-        {
-            await writer.WriteDataAsync(data, cancellationToken);
-        }
-        pending.Clear();
     }
 
     /// <summary>Ends a stream with an error: a JSON error response if nothing was sent yet, else an SSE error event
@@ -155,4 +245,16 @@ internal sealed partial class GenerationResponder
 
     [LoggerMessage(EventId = 2007, Level = LogLevel.Warning, Message = "Stream from upstream {Upstream} was cut: {Reason} (events already sent to the client: {Started})")]
     private static partial void LogStreamCut(ILogger logger, string upstream, StreamCutReason reason, bool started);
+
+    /// <summary>How far the upstream stream got.</summary>
+    private sealed class UpstreamProgress
+    {
+        public int Events { get; set; }
+
+        public bool SawDone { get; set; }
+
+        public bool Ended { get; set; }
+
+        public (StreamCutReason Reason, ApiError Error)? Cut { get; set; }
+    }
 }

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Gateway.Errors;
+using Gateway.Formatting;
+using Gateway.Moderation;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -36,12 +38,25 @@ internal sealed partial class GenerationResponder
         {
             result = upstream.Protocol.ReadResult(doc.RootElement);
             var decision = await moderator.CheckResponseAsync(moderation, result, cancellationToken);
+            ModerationHeaders.AddResponse(context, decision);
+            var native = Native;
             if (!decision.Allowed)
             {
-                await WriteErrorAsync(context, Moderated(decision));
-                return;
+                if (decision.GuardUnavailable)
+                {
+                    await WriteErrorAsync(context, ApiErrors.ResponseGuardUnavailable(decision.Policy ?? "default", decision.Reason ?? "no verdict"));
+                    return;
+                }
+                if (_workersAi)
+                {
+                    await WriteErrorAsync(context, ApiErrors.ResponseBlocked(decision.Categories));
+                    return;
+                }
+                // OpenAI: a completed answer whose content was removed, as Azure OpenAI reports a filtered completion.
+                result = new GenerationResult { Text = "", Usage = result.Usage, FinishReason = OpenAiFormatter.ContentFilter };
+                native = false;
             }
-            var bytes = formatter.FormatResult(request, result, Native);
+            var bytes = formatter.FormatResult(request, result, native);
             context.Response.StatusCode = StatusCodes.Status200OK;
             context.Response.ContentType = "application/json";
             context.Response.ContentLength = bytes.Length;

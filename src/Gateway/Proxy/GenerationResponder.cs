@@ -68,8 +68,6 @@ internal sealed partial class GenerationResponder(
 
     private Task WriteErrorAsync(HttpContext context, ApiError error) => ErrorWriter.WriteResponseAsync(context, error, _workersAi);
 
-    private static ApiError Moderated(ModerationDecision? decision) => ApiErrors.ResponseBlocked(decision?.Categories);
-
     /// <summary>Reads an error body for its message under the body deadline; a body that is too large, too slow or
     /// broken is treated as empty, since the status alone still says what happened.</summary>
     private async Task<ReadOnlyMemory<byte>> ReadErrorBodyAsync(HttpContent content, CancellationToken aborted)

@@ -12,6 +12,7 @@ public sealed class GatewayMetrics
 
     private readonly Counter<long> _requests;
     private readonly Histogram<double> _duration;
+    private readonly Counter<long> _decisions;
 
     /// <summary>Creates the instruments on a meter from the host's factory.</summary>
     public GatewayMetrics(IMeterFactory meterFactory)
@@ -20,6 +21,8 @@ public sealed class GatewayMetrics
         var meter = meterFactory.Create(TelemetryExtensions.SourceName);
         _requests = meter.CreateCounter<long>("gateway.requests", "{request}", "Text-generation requests, by API surface, model and HTTP status.");
         _duration = meter.CreateHistogram<double>("gateway.request.duration", "s", "Time from request start to the last byte of the response.");
+        _decisions = meter.CreateCounter<long>("gateway.moderation.decisions", "{decision}",
+            "Moderation decisions, by policy, role (prompt, response) and outcome (allowed, flagged, blocked, fail-open, fail-closed).");
     }
 
     /// <summary>Records one finished request.</summary>
@@ -29,4 +32,8 @@ public sealed class GatewayMetrics
         _requests.Add(1, tags);
         _duration.Record(duration.TotalSeconds, tags);
     }
+
+    /// <summary>Records one moderation decision.</summary>
+    public void ModerationDecided(string policy, string role, string outcome) =>
+        _decisions.Add(1, new TagList { { "policy", policy }, { "role", role }, { "outcome", outcome } });
 }

@@ -8,6 +8,9 @@ public sealed record Usage(int PromptTokens, int CompletionTokens, int TotalToke
 /// <summary>A tool call requested by the model; <see cref="Arguments"/> is the JSON text of the arguments object.</summary>
 public sealed record ToolCall(string? Id, string Name, string Arguments);
 
+/// <summary>A piece of a streamed tool call: the call's position, and the text added to its name and arguments.</summary>
+public sealed record ToolCallDelta(int Index, string? Name, string? Arguments);
+
 /// <summary>A complete, non-streamed generation, read from either upstream protocol.</summary>
 public sealed class GenerationResult
 {
@@ -42,6 +45,10 @@ public sealed class StreamDelta
 
     /// <summary>Tool calls completed in this event (Workers AI) or fragments of them (OpenAI, merged by the reader).</summary>
     public IReadOnlyList<ToolCall> ToolCalls { get; init; } = [];
+
+    /// <summary>What this event adds to the tool calls (OpenAI argument fragments, or whole Workers AI calls), as the
+    /// guard judges them while the stream is still running.</summary>
+    public IReadOnlyList<ToolCallDelta> ToolCallDeltas { get; init; } = [];
 
     /// <summary>The event's data exactly as received, relayed unchanged when the client speaks the same protocol.</summary>
     public string? NativeData { get; init; }

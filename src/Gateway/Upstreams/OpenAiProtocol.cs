@@ -216,6 +216,7 @@ internal sealed class OpenAiProtocol(UpstreamKind kind = UpstreamKind.OpenAi) : 
             }
             var text = "";
             string? finish = null;
+            IReadOnlyList<ToolCallDelta> fragments = [];
             if (root.TryGetProperty("choices", out var choices) && choices.ValueKind == JsonValueKind.Array && choices.GetArrayLength() > 0)
             {
                 var choice = choices[0];
@@ -224,7 +225,7 @@ internal sealed class OpenAiProtocol(UpstreamKind kind = UpstreamKind.OpenAi) : 
                     text = delta.TryGetProperty("content", out var c) ? ProtocolJson.TextOf(c) : "";
                     if (delta.TryGetProperty("tool_calls", out var tc) && tc.ValueKind == JsonValueKind.Array)
                     {
-                        Accumulate(tc);
+                        fragments = Accumulate(tc);
                     }
                 }
                 else if (choice.TryGetProperty("text", out var t))
@@ -240,11 +241,20 @@ internal sealed class OpenAiProtocol(UpstreamKind kind = UpstreamKind.OpenAi) : 
                 completed = _calls.Values.Select(c => new ToolCall(c.Id, c.Name, c.Args.ToString())).ToList();
                 _calls.Clear();
             }
-            return new StreamDelta { Text = text, FinishReason = finish, Usage = ProtocolJson.ReadUsage(root), ToolCalls = completed, NativeData = data };
+            return new StreamDelta
+            {
+                Text = text,
+                FinishReason = finish,
+                Usage = ProtocolJson.ReadUsage(root),
+                ToolCalls = completed,
+                ToolCallDeltas = fragments,
+                NativeData = data,
+            };
         }
 
-        private void Accumulate(JsonElement fragments)
+        private List<ToolCallDelta> Accumulate(JsonElement fragments)
         {
+            var added = new List<ToolCallDelta>(fragments.GetArrayLength());
             foreach (var fragment in fragments.EnumerateArray())
             {
                 var index = fragment.TryGetProperty("index", out var i) && i.TryGetInt32(out var n) ? n : 0;
@@ -253,10 +263,14 @@ internal sealed class OpenAiProtocol(UpstreamKind kind = UpstreamKind.OpenAi) : 
                 {
                     call = (null, "", new StringBuilder());
                 }
-                call = (ProtocolJson.String(fragment, "id") ?? call.Id, call.Name + (ProtocolJson.String(fn, "name") ?? ""), call.Args);
-                call.Args.Append(ProtocolJson.String(fn, "arguments"));
+                var name = ProtocolJson.String(fn, "name");
+                var arguments = ProtocolJson.String(fn, "arguments");
+                call = (ProtocolJson.String(fragment, "id") ?? call.Id, call.Name + (name ?? ""), call.Args);
+                call.Args.Append(arguments);
                 _calls[index] = call;
+                added.Add(new ToolCallDelta(index, name, arguments));
             }
+            return added;
         }
     }
 }

@@ -80,6 +80,20 @@ internal sealed class WorkersAiProtocol : IUpstreamProtocol
         {
             throw new UpstreamProtocolException("Workers AI upstream result has no 'response'");
         }
+        var calls = ReadToolCalls(result);
+        return new GenerationResult
+        {
+            Text = ProtocolJson.TextOf(response),
+            Usage = ProtocolJson.ReadUsage(result),
+            ToolCalls = calls,
+            FinishReason = calls.Count > 0 ? "tool_calls" : "stop",
+            Native = result,
+        };
+    }
+
+    // Workers AI writes arguments as an object (or, from some models, as a JSON string).
+    private static List<ToolCall> ReadToolCalls(JsonElement result)
+    {
         var calls = new List<ToolCall>();
         if (result.TryGetProperty("tool_calls", out var tc) && tc.ValueKind == JsonValueKind.Array)
         {
@@ -90,14 +104,7 @@ internal sealed class WorkersAiProtocol : IUpstreamProtocol
                 calls.Add(new ToolCall(null, name, args));
             }
         }
-        return new GenerationResult
-        {
-            Text = ProtocolJson.TextOf(response),
-            Usage = ProtocolJson.ReadUsage(result),
-            ToolCalls = calls,
-            FinishReason = calls.Count > 0 ? "tool_calls" : "stop",
-            Native = result,
-        };
+        return calls;
     }
 
     public IUpstreamStreamReader CreateStreamReader() => new StreamReader();
@@ -114,6 +121,8 @@ internal sealed class WorkersAiProtocol : IUpstreamProtocol
 
     private sealed class StreamReader : IUpstreamStreamReader
     {
+        private int _toolCalls;
+
         // Workers AI events carry no finish reason: only [DONE] ends a stream.
         public bool Ended { get; private set; }
 
@@ -132,7 +141,15 @@ internal sealed class WorkersAiProtocol : IUpstreamProtocol
                 throw new UpstreamProtocolException("Workers AI upstream reported an error mid-stream");
             }
             var text = root.TryGetProperty("response", out var r) ? ProtocolJson.TextOf(r) : "";
-            return new StreamDelta { Text = text, Usage = ProtocolJson.ReadUsage(root), NativeData = data };
+            var calls = ReadToolCalls(root);
+            return new StreamDelta
+            {
+                Text = text,
+                Usage = ProtocolJson.ReadUsage(root),
+                ToolCalls = calls,
+                ToolCallDeltas = calls.Count == 0 ? [] : calls.Select(c => new ToolCallDelta(_toolCalls++, c.Name, c.Arguments)).ToList(),
+                NativeData = data,
+            };
         }
     }
 }

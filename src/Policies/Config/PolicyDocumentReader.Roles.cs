@@ -15,7 +15,7 @@ internal sealed partial class PolicyDocumentReader
     private static readonly string[] RuleFields = ["action", "threshold", "belowThreshold"];
     private static readonly string[] TaxonomyFields = ["replace", "remove", "categories"];
     private static readonly string[] TaxonomyCategoryFields = ["code", "name", "description"];
-    private static readonly string[] StreamingFields = ["mode", "window", "unit", "closeAtSentenceEnd", "minWindow", "maxHeldBytes", "maxHoldTime"];
+    private static readonly string[] StreamingFields = ["mode", "window", "unit", "closeAtSentenceEnd", "minWindow", "holdBack", "maxHeldBytes", "maxHoldTime"];
 
     private RolePolicyConfig? ReadRole(JsonNode? node, string path)
     {
@@ -133,6 +133,7 @@ internal sealed partial class PolicyDocumentReader
             Unit = read.Enum<WindowUnit>(f["unit"], $"{path}.unit", "window unit"),
             CloseAtSentenceEnd = read.Bool(f["closeAtSentenceEnd"], $"{path}.closeAtSentenceEnd"),
             MinWindow = read.Int(f["minWindow"], $"{path}.minWindow"),
+            HoldBack = read.Int(f["holdBack"], $"{path}.holdBack"),
             MaxHeldBytes = read.Integer(f["maxHeldBytes"], $"{path}.maxHeldBytes"),
             MaxHoldTime = read.Duration(f["maxHoldTime"], $"{path}.maxHoldTime"),
         };

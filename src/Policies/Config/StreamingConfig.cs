@@ -18,6 +18,10 @@ public sealed record StreamingConfig
     /// <summary>The least a window holds before a sentence end may close it. Default a quarter of the window.</summary>
     public int? MinWindow { get; init; }
 
+    /// <summary>The checked text kept back until the next check, in units, so a phrase cut by a window's end is judged
+    /// whole before any of it is released. Default a quarter of the window.</summary>
+    public int? HoldBack { get; init; }
+
     /// <summary>The most response bytes (UTF-8) held at once; beyond it the fail mode applies. Default 1 MiB.</summary>
     public long? MaxHeldBytes { get; init; }
 

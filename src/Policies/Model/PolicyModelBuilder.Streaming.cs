@@ -31,11 +31,21 @@ internal sealed partial class PolicyModelBuilder
                 "Lower minWindow, or remove it for a quarter of the window.");
         }
 
+        var holdBack = config.HoldBack ?? window / 4;
+        if (holdBack < 0 || holdBack >= window)
+        {
+            Add(file, $"{path}.holdBack", holdBack.ToString(CultureInfo.InvariantCulture), $"The hold-back must be at least 0 and below the window ({window}).",
+                "Lower holdBack, or remove it for a quarter of the window.");
+            holdBack = 0;
+        }
+
+        // A full window and the text held back before it must fit in the hold bound.
+        var held = (long)(window + holdBack) * BytesPerUnit;
         var maxHeldBytes = config.MaxHeldBytes ?? StreamingSettings.DefaultMaxHeldBytes;
-        if (maxHeldBytes < (long)window * BytesPerUnit || maxHeldBytes > MaxHeldBytesLimit)
+        if (maxHeldBytes < held || maxHeldBytes > MaxHeldBytesLimit)
         {
             Add(file, $"{path}.maxHeldBytes", maxHeldBytes.ToString(CultureInfo.InvariantCulture),
-                $"The hold bound must fit a full window ({window} x {BytesPerUnit} bytes = {(long)window * BytesPerUnit}) and be at most {MaxHeldBytesLimit} bytes.",
+                $"The hold bound must fit a full window and its hold-back (({window} + {holdBack}) x {BytesPerUnit} bytes = {held}) and be at most {MaxHeldBytesLimit} bytes.",
                 "Raise maxHeldBytes (default 1048576), or lower the window.");
         }
 
@@ -54,6 +64,7 @@ internal sealed partial class PolicyModelBuilder
             Unit = config.Unit ?? WindowUnit.Characters,
             CloseAtSentenceEnd = config.CloseAtSentenceEnd ?? true,
             MinWindow = minWindow,
+            HoldBack = holdBack,
             MaxHeldBytes = maxHeldBytes,
             MaxHoldTime = maxHoldTime,
         };

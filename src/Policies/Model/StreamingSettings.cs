@@ -27,12 +27,16 @@ public sealed record StreamingSettings
     /// <summary>The least a window holds before a sentence end may close it.</summary>
     public int MinWindow { get; init; } = DefaultWindow / 4;
 
+    /// <summary>How many units at the end of checked text stay held until the next check covers what follows them, so a
+    /// phrase cut by a window's end is judged whole before any of it is released; the stream's end releases them.</summary>
+    public int HoldBack { get; init; } = DefaultWindow / 4;
+
     /// <summary>The most response bytes (UTF-8) held at once; more applies the fail mode.</summary>
     public long MaxHeldBytes { get; init; } = DefaultMaxHeldBytes;
 
     /// <summary>The longest any text is held; longer applies the fail mode.</summary>
     public TimeSpan MaxHoldTime { get; init; } = DefaultMaxHoldTime;
 
-    /// <summary>Every default: windowed, 400 characters closing at sentence ends after 100, 1 MiB, 30 s.</summary>
+    /// <summary>Every default: windowed, 400 characters closing at sentence ends after 100, 100 held back, 1 MiB, 30 s.</summary>
     public static StreamingSettings Default { get; } = new();
 }

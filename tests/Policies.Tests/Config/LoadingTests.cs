@@ -50,6 +50,7 @@ public class LoadingTests
                 Unit = WindowUnit.Tokens,
                 CloseAtSentenceEnd = false,
                 MinWindow = 30,
+                HoldBack = 12,
                 MaxHeldBytes = 65536,
                 MaxHoldTime = TimeSpan.FromSeconds(20),
             },

@@ -57,6 +57,9 @@ public class ValidationTests
         { "policies: [{ name: a, response: { streaming: { window: 0 } } }]", "policies[0].response.streaming.window", "0", "between 1 and" },
         { "policies: [{ name: a, response: { streaming: { window: 100, minWindow: 200 } } }]", "policies[0].response.streaming.minWindow", "200", "between 1 and the window" },
         { "policies: [{ name: a, response: { streaming: { window: 1000, maxHeldBytes: 1000 } } }]", "policies[0].response.streaming.maxHeldBytes", "1000", "fit a full window" },
+        { "policies: [{ name: a, response: { streaming: { window: 100, holdBack: 100 } } }]", "policies[0].response.streaming.holdBack", "100", "below the window" },
+        { "policies: [{ name: a, response: { streaming: { window: 100, holdBack: -1 } } }]", "policies[0].response.streaming.holdBack", "-1", "at least 0" },
+        { "policies: [{ name: a, response: { streaming: { window: 1000, holdBack: 500, maxHeldBytes: 4000 } } }]", "policies[0].response.streaming.maxHeldBytes", "4000", "and its hold-back" },
         { "policies: [{ name: a, response: { timeout: 5s, streaming: { maxHoldTime: 5s } } }]", "policies[0].response.streaming.maxHoldTime", "5s", "exceed the guard timeout" },
         { "policies: [{ name: a, response: { timeout: 1m } }]", "policies[0].response.streaming.maxHoldTime", "30s", "exceed the guard timeout" },
         // Files that do not parse.

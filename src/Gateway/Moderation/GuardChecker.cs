@@ -1,0 +1,108 @@
+using Gateway.Guarding;
+using Gateway.Telemetry;
+using Guard.Conversations;
+using Guard.Engines;
+using Microsoft.Extensions.Logging;
+using Policies;
+using Policies.Evaluation;
+using Policies.Model;
+
+namespace Gateway.Moderation;
+
+/// <summary>Runs one guard check for a role policy: the conversation classified within the role's timeout, the verdict
+/// evaluated by the policy, no usable verdict turned into the role's fail mode; every decision is counted, and every
+/// failure logged without content.</summary>
+internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMetrics metrics, TimeProvider time, ILogger<GuardChecker> logger)
+{
+    /// <summary>Whether a guard engine is configured; without one nothing is checked.</summary>
+    public bool Available => guard.Engine is not null;
+
+    /// <summary>The time source checks and stream hold bounds are measured with.</summary>
+    public TimeProvider Time => time;
+
+    /// <summary>Classifies <paramref name="conversation"/> under <paramref name="role"/>.</summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client left, or the
+    /// caller no longer needs the verdict); the role's timeout is not an exception but a fail-mode decision.</exception>
+    public async Task<PolicyDecision> CheckAsync(RolePolicyModel role, GuardConversation conversation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(role);
+        ArgumentNullException.ThrowIfNull(conversation);
+        var engine = guard.Engine ?? throw new InvalidOperationException("No guard engine is configured.");
+        using var deadline = new CancellationTokenSource(role.Timeout, time);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        PolicyDecision decision;
+        try
+        {
+            var verdict = await engine.ClassifyAsync(conversation, linked.Token);
+            decision = PolicyEvaluator.Evaluate(role, verdict);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            decision = PolicyEvaluator.Fail(role, GuardFailureKind.Timeout, $"no verdict within {role.Timeout.TotalSeconds:0.###} s");
+        }
+        catch (GuardEngineException ex)
+        {
+            decision = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, ex.Message);
+        }
+        Record(decision);
+        return decision;
+    }
+
+    /// <summary>The role's fail mode for a failure found outside the guard (a stream's hold bound), counted and logged.</summary>
+    public PolicyDecision Fail(RolePolicyModel role, GuardFailureKind failure)
+    {
+        var decision = PolicyEvaluator.Fail(role, failure);
+        Record(decision);
+        return decision;
+    }
+
+    private void Record(PolicyDecision decision)
+    {
+        metrics.ModerationDecided(decision.PolicyName, Role(decision.Role), Outcome(decision.Outcome));
+        if (decision.IsFailure)
+        {
+            LogNoVerdict(logger, Role(decision.Role), decision.PolicyName, Outcome(decision.Outcome), decision.Failure?.ToString() ?? "unknown");
+        }
+        else if (decision.Outcome == PolicyOutcome.Block)
+        {
+            LogBlocked(logger, Role(decision.Role), decision.PolicyName, string.Join(',', decision.Categories));
+        }
+    }
+
+    /// <summary>The decision as the traffic path reports it (response metadata, status codes, terminal signals).</summary>
+    public static ModerationDecision ToModeration(PolicyDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        return decision.Outcome switch
+        {
+            PolicyOutcome.Allow => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "allowed" },
+            PolicyOutcome.Flag => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "flagged", Categories = decision.Categories },
+            PolicyOutcome.FailOpen => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "fail-open" },
+            PolicyOutcome.Block => ModerationDecision.Block(decision.Reason, decision.Categories) with { Policy = decision.PolicyName, Outcome = "blocked" },
+            _ => ModerationDecision.Block(decision.Failure?.ToString() ?? "no verdict") with
+            {
+                Policy = decision.PolicyName,
+                Outcome = "fail-closed",
+                GuardUnavailable = true,
+            },
+        };
+    }
+
+    /// <summary>The outcome's name in metadata, metrics and logs.</summary>
+    public static string Outcome(PolicyOutcome outcome) => outcome switch
+    {
+        PolicyOutcome.Allow => "allowed",
+        PolicyOutcome.Flag => "flagged",
+        PolicyOutcome.Block => "blocked",
+        PolicyOutcome.FailOpen => "fail-open",
+        _ => "fail-closed",
+    };
+
+    private static string Role(PolicyRole role) => role == PolicyRole.Prompt ? "prompt" : "response";
+
+    [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "The {Role} check under policy {Policy} had no usable verdict: {Outcome} ({Failure})")]
+    private static partial void LogNoVerdict(ILogger logger, string role, string policy, string outcome, string failure);
+
+    [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "The {Role} check under policy {Policy} blocked: {Categories}")]
+    private static partial void LogBlocked(ILogger logger, string role, string policy, string categories);
+}

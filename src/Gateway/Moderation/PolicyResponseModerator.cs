@@ -1,0 +1,69 @@
+using Gateway.Guarding;
+using Gateway.Tokens;
+using Gateway.Upstreams;
+using Guard.Conversations;
+using Guard.Prompts;
+using Guard.Tokenizers;
+using Policies.Model;
+
+namespace Gateway.Moderation;
+
+/// <summary>The response check: a unary answer's text and every tool call, or a stream's text so far, classified in
+/// the context of the conversation under the request's policy. An exempt request (no policy), an unchecked role and an
+/// answer with nothing to judge are not checked.</summary>
+internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineProvider guard, PromptTokenizers tokenizers) : IResponseModerator
+{
+    public async ValueTask<ModerationDecision> CheckResponseAsync(ModerationContext context, GenerationResult result, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(result);
+        if (Role(context) is not { } role)
+        {
+            return NotChecked(context);
+        }
+        var calls = result.ToolCalls.Count == 0 ? [] : result.ToolCalls.Select(c => new GuardToolCall(c.Name, c.Arguments)).ToList();
+        if (PromptConversation.WithResponse(context.PromptMessages, result.Text, calls) is not { } conversation)
+        {
+            return NotChecked(context);
+        }
+        return GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, cancellationToken));
+    }
+
+    public StreamModeration BeginStream(ModerationContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        if (Role(context) is not { } role)
+        {
+            return StreamModeration.None;
+        }
+        var settings = role.Streaming ?? StreamingSettings.Default;
+        var prompt = context.PromptMessages;
+        return new StreamModeration(
+            role.PolicyName,
+            settings,
+            async (snapshot, cancellationToken) =>
+                PromptConversation.WithResponse(prompt, snapshot.Text, snapshot.ToolCalls) is { } conversation
+                    ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, cancellationToken))
+                    : ModerationDecision.Allow with { Policy = role.PolicyName, Outcome = "not-checked" },
+            failure => GuardChecker.ToModeration(checker.Fail(role, failure)),
+            settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter() : null);
+    }
+
+    private RolePolicyModel? Role(ModerationContext context) =>
+        context.Policy is { Response: { Check: true } role } && checker.Available ? role : null;
+
+    private static ModerationDecision NotChecked(ModerationContext context) => context.Policy is { } policy
+        ? ModerationDecision.Allow with { Policy = policy.Name, Outcome = "not-checked" }
+        : ModerationDecision.Allow;
+
+    private Func<string, int>? TokenCounter()
+    {
+        var family = guard.Engine?.Family switch
+        {
+            GuardFamily.LlamaGuard1 => TokenizerFamilies.Llama2,
+            null => null,
+            _ => TokenizerFamilies.Llama3,
+        };
+        return family is not null && tokenizers.Get(family) is { } tokenizer ? text => tokenizer.CountTokens(text) : null;
+    }
+}
