@@ -1,10 +1,14 @@
+using Guard.Prompts;
+
 namespace Guard.Conversations;
 
 /// <summary>
 /// A normalized conversation for Llama Guard: at least one turn, contents stripped, no empty turns, and no two
 /// consecutive turns of the same role (they are merged with a blank line).
 /// </summary>
-/// <remarks>The whole conversation is classified; <see cref="Role"/>, the last turn's role, is the one judged.</remarks>
+/// <remarks>The whole conversation is classified; <see cref="Role"/>, the last turn's role, is the one judged. A
+/// conversation may carry its own <see cref="Taxonomy"/> (a policy's categories), which the engine renders and parses
+/// with instead of its own.</remarks>
 public sealed class GuardConversation
 {
     /// <summary>Separates merged same-role turns: the blank line the templates use between turns.</summary>
@@ -59,11 +63,31 @@ public sealed class GuardConversation
         Turns = normalized;
     }
 
+    /// <summary>A copy of <paramref name="source"/>'s turns, already normalized, with another taxonomy.</summary>
+    private GuardConversation(GuardConversation source, GuardTaxonomy? taxonomy)
+    {
+        Turns = source.Turns;
+        Taxonomy = taxonomy;
+    }
+
     /// <summary>The normalized turns, oldest first; never empty.</summary>
     public IReadOnlyList<GuardTurn> Turns { get; }
 
     /// <summary>The role being classified: the role of the last turn.</summary>
     public GuardRole Role => Turns[^1].Role;
+
+    /// <summary>
+    /// The categories to ask about and to read the answer against for this conversation; <see langword="null"/> (the
+    /// default) uses the engine's own taxonomy.
+    /// </summary>
+    /// <remarks>It must be built for the engine's family (or for none, <see cref="GuardTaxonomy.Create"/>); an engine
+    /// refuses a taxonomy of another family with an <see cref="ArgumentException"/>.</remarks>
+    public GuardTaxonomy? Taxonomy { get; private init; }
+
+    /// <summary>A copy with the same turns that is classified against <paramref name="taxonomy"/>.</summary>
+    /// <param name="taxonomy">The taxonomy, or <see langword="null"/> for the engine's own.</param>
+    /// <returns>The copy; this conversation is unchanged.</returns>
+    public GuardConversation WithTaxonomy(GuardTaxonomy? taxonomy) => new(this, taxonomy);
 
     /// <summary>A one-turn conversation that classifies a user prompt.</summary>
     /// <param name="prompt">The user's text.</param>
@@ -94,6 +118,7 @@ public sealed class GuardConversation
         SystemMessageHandling systemMessages = SystemMessageHandling.MergeIntoUser) =>
         new(ChatMessageMapper.Map(messages, systemMessages, nameof(messages)), nameof(messages));
 
-    /// <summary>A copy holding the given turns, which are already normalized (used by truncation).</summary>
-    internal static GuardConversation FromNormalized(IReadOnlyList<GuardTurn> turns) => new(turns, nameof(turns));
+    /// <summary>A copy holding the given turns, which are already normalized, and this conversation's taxonomy (used by truncation).</summary>
+    /// <param name="turns">The turns, oldest first.</param>
+    internal GuardConversation FromNormalized(IReadOnlyList<GuardTurn> turns) => new(turns, nameof(turns)) { Taxonomy = Taxonomy };
 }

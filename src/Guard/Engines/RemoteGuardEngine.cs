@@ -13,9 +13,11 @@ namespace Guard.Engines;
 
 /// <summary>Shared flow of the remote engines: render the Llama Guard prompt (truncated to the context window by the
 /// documented rule), call the server through a resilience pipeline (per-attempt timeouts, retries), parse the verdict.</summary>
+/// <remarks>A conversation's own <see cref="GuardConversation.Taxonomy"/> replaces the engine's for its prompt and its
+/// verdict; its renderer is made on first use and kept for the next calls.</remarks>
 public abstract class RemoteGuardEngine : IGuardEngine
 {
-    private readonly LlamaGuardPromptRenderer _renderer;
+    private readonly PromptRendererCache _renderers;
     private readonly Func<string, int> _countTokens;
     private readonly GuardHealthTracker _health;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
@@ -33,7 +35,7 @@ public abstract class RemoteGuardEngine : IGuardEngine
         Http = http;
         Time = time;
         Taxonomy = GuardTaxonomy.FromConfig(options.Family, options.Taxonomy);
-        _renderer = new LlamaGuardPromptRenderer(options.Family, Taxonomy);
+        _renderers = new PromptRendererCache(new LlamaGuardPromptRenderer(options.Family, Taxonomy));
         _countTokens = countTokens ?? EstimateTokens;
         _health = new GuardHealthTracker(time);
         _pipeline = RemoteGuardResilience.Build(options, time, _health);
@@ -64,19 +66,25 @@ public abstract class RemoteGuardEngine : IGuardEngine
     public GuardEngineHealth Health => _health.Snapshot;
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">The conversation's taxonomy was built for another family.</exception>
     public async ValueTask<GuardVerdict> ClassifyAsync(GuardConversation conversation, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(conversation);
         var started = Time.GetTimestamp();
-        var prompt = _renderer.Render(conversation, Options.ContextTokens - Options.MaxTokens, _countTokens);
+        var renderer = _renderers.Get(conversation.Taxonomy);
+        var prompt = renderer.Render(conversation, Options.ContextTokens - Options.MaxTokens, _countTokens);
         var completion = await CompleteAsync(prompt.Full, Options.MaxTokens, cancellationToken).ConfigureAwait(false);
-        var parsed = GuardVerdictParser.Parse(completion.Text, Taxonomy);
+        var parsed = GuardVerdictParser.Parse(completion.Text, renderer.Taxonomy);
         return GuardVerdict.FromParsed(parsed, Name, Model, Time.GetElapsedTime(started), completion.UnsafeProbability, prompt.Truncated);
     }
 
     /// <inheritdoc />
+    /// <remarks>Conversations may each carry their own taxonomy; every one is checked before any call is made.</remarks>
+    /// <exception cref="ArgumentException">A conversation is null or its taxonomy was built for another family.</exception>
     public async ValueTask<IReadOnlyList<GuardVerdict>> ClassifyBatchAsync(IReadOnlyList<GuardConversation> conversations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(conversations);
+        _renderers.CheckAll(conversations);
         var tasks = conversations.Select(c => ClassifyAsync(c, cancellationToken).AsTask()).ToArray();
         return await Task.WhenAll(tasks).ConfigureAwait(false);
     }

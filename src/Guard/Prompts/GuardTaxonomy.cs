@@ -4,27 +4,48 @@ using System.Diagnostics.CodeAnalysis;
 namespace Guard.Prompts;
 
 /// <summary>An immutable, validated list of unsafe-content categories, with lookup by code.</summary>
-public sealed class GuardTaxonomy
+/// <remarks>
+/// Two taxonomies are equal when they were built for the same family (or both for none) and list equal categories
+/// (code, name, description and heading) in the same order, so a taxonomy can key a cache of rendered prompts.
+/// </remarks>
+public sealed class GuardTaxonomy : IEquatable<GuardTaxonomy>
 {
     private readonly FrozenDictionary<string, GuardCategory> _byCode;
+    private readonly int _hash;
 
-    private GuardTaxonomy(IReadOnlyList<GuardCategory> categories)
+    private GuardTaxonomy(IReadOnlyList<GuardCategory> categories, GuardFamily? family)
     {
         Categories = categories;
+        Family = family;
         _byCode = categories.ToFrozenDictionary(c => c.Code, StringComparer.OrdinalIgnoreCase);
+        var hash = new HashCode();
+        hash.Add(family);
+        foreach (var category in categories)
+        {
+            hash.Add(category);
+        }
+
+        _hash = hash.ToHashCode();
     }
 
     /// <summary>Llama Guard 1's O1..O6, with the policy texts it was trained on.</summary>
-    public static GuardTaxonomy LlamaGuard1 { get; } = Create(DefaultTaxonomies.LlamaGuard1);
+    public static GuardTaxonomy LlamaGuard1 { get; } = CreateFor(DefaultTaxonomies.LlamaGuard1, GuardFamily.LlamaGuard1);
 
     /// <summary>Llama Guard 2's S1..S11.</summary>
-    public static GuardTaxonomy LlamaGuard2 { get; } = Create(DefaultTaxonomies.LlamaGuard2);
+    public static GuardTaxonomy LlamaGuard2 { get; } = CreateFor(DefaultTaxonomies.LlamaGuard2, GuardFamily.LlamaGuard2);
 
     /// <summary>Llama Guard 3's S1..S14.</summary>
-    public static GuardTaxonomy LlamaGuard3 { get; } = Create(DefaultTaxonomies.LlamaGuard3);
+    public static GuardTaxonomy LlamaGuard3 { get; } = CreateFor(DefaultTaxonomies.LlamaGuard3, GuardFamily.LlamaGuard3);
 
     /// <summary>The categories in prompt order.</summary>
     public IReadOnlyList<GuardCategory> Categories { get; }
+
+    /// <summary>
+    /// The family whose defaults the taxonomy was built on (<see cref="ForFamily"/>, <see cref="FromConfig"/>), so an
+    /// engine of another family can refuse it; <see langword="null"/> for one built from categories alone
+    /// (<see cref="Create"/>), which fits every family.
+    /// </summary>
+    public GuardFamily? Family { get; }
 
     /// <summary>The default taxonomy a family was trained with.</summary>
     /// <param name="family">The Llama Guard generation.</param>
@@ -39,7 +60,9 @@ public sealed class GuardTaxonomy
     /// <summary>Builds a taxonomy from categories, normalizing descriptions (LF line ends, no trailing blank lines).</summary>
     /// <param name="categories">The categories in prompt order.</param>
     /// <exception cref="ArgumentException">The categories are invalid; the message lists every problem.</exception>
-    public static GuardTaxonomy Create(IEnumerable<GuardCategory> categories)
+    public static GuardTaxonomy Create(IEnumerable<GuardCategory> categories) => CreateFor(categories, family: null);
+
+    private static GuardTaxonomy CreateFor(IEnumerable<GuardCategory> categories, GuardFamily? family)
     {
         ArgumentNullException.ThrowIfNull(categories);
         var list = new List<GuardCategory>();
@@ -66,7 +89,7 @@ public sealed class GuardTaxonomy
 
         GuardTaxonomyValidator.CheckSet(list, "categories", errors);
         return errors.Count == 0
-            ? new GuardTaxonomy(list)
+            ? new GuardTaxonomy(list, family)
             : throw new ArgumentException(GuardTaxonomyValidator.Describe(errors), nameof(categories));
     }
 
@@ -84,7 +107,7 @@ public sealed class GuardTaxonomy
         var errors = new List<string>();
         var categories = GuardTaxonomyValidator.Apply(ForFamily(family), config, errors);
         return errors.Count == 0
-            ? new GuardTaxonomy(categories)
+            ? new GuardTaxonomy(categories, family)
             : throw new ArgumentException(GuardTaxonomyValidator.Describe(errors), nameof(config));
     }
 
@@ -93,4 +116,25 @@ public sealed class GuardTaxonomy
     /// <param name="category">The category, when found.</param>
     public bool TryGetCategory(string code, [NotNullWhen(true)] out GuardCategory? category) =>
         _byCode.TryGetValue(code, out category);
+
+    /// <summary>Whether <paramref name="other"/> has the same family and the same categories in the same order.</summary>
+    /// <param name="other">The other taxonomy.</param>
+    public bool Equals(GuardTaxonomy? other)
+    {
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+
+        return other is not null
+            && _hash == other._hash
+            && Family == other.Family
+            && Categories.SequenceEqual(other.Categories);
+    }
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => Equals(obj as GuardTaxonomy);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => _hash;
 }

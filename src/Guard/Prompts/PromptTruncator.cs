@@ -38,14 +38,14 @@ internal static class PromptTruncator
         {
             if (Fits(start))
             {
-                return new TruncatedConversation(GuardConversation.FromNormalized([.. turns.Skip(start)]), true, start, 0);
+                return new TruncatedConversation(conversation.FromNormalized([.. turns.Skip(start)]), true, start, 0);
             }
         }
 
         var last = turns[^1];
         var kept = CutHead(last, budget, countTokens);
         return new TruncatedConversation(
-            GuardConversation.FromNormalized([last with { Content = kept }]),
+            conversation.FromNormalized([last with { Content = kept }]),
             true,
             turns.Count - 1,
             last.Content.Length - kept.Length);

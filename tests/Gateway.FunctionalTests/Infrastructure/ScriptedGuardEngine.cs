@@ -19,8 +19,9 @@ public sealed record ScriptedCompletionCall(string Prompt, int MaxTokens);
 /// completion) to a raw model output such as <c>unsafe\nO3</c>, <c>safe</c> or garbage, and an optional unsafe
 /// probability; the first matching rule wins, otherwise <see cref="DefaultOutput"/>. Verdicts are built the way a
 /// real engine builds them (<see cref="GuardVerdictParser"/> and <see cref="GuardVerdict.FromParsed"/> against the
-/// family's real taxonomy), and each classified conversation is rendered with the real
-/// <see cref="LlamaGuardPromptRenderer"/>, so tests can assert what a real engine would have sent to the model.
+/// conversation's own taxonomy, or else the family's real one), and each classified conversation is rendered with the
+/// real <see cref="LlamaGuardPromptRenderer"/> and that same taxonomy, so tests can assert what a real engine would
+/// have sent to the model.
 /// Thread-safe.
 /// </summary>
 public sealed class ScriptedGuardEngine : IGuardEngine
@@ -61,7 +62,7 @@ public sealed class ScriptedGuardEngine : IGuardEngine
     /// <inheritdoc />
     public GuardEngineHealth Health => _health.Snapshot;
 
-    /// <summary>The real prompt renderer for <see cref="Family"/>.</summary>
+    /// <summary>The real prompt renderer for <see cref="Family"/> and <see cref="Taxonomy"/> (a conversation with its own taxonomy gets its own).</summary>
     public LlamaGuardPromptRenderer Renderer { get; }
 
     /// <summary>The output when no rule matches.</summary>
@@ -153,14 +154,20 @@ public sealed class ScriptedGuardEngine : IGuardEngine
     {
         ArgumentNullException.ThrowIfNull(conversation);
         var started = Stopwatch.GetTimestamp();
-        var rendered = Renderer.Render(conversation);
+        var taxonomy = conversation.Taxonomy ?? Taxonomy;
+        if (taxonomy.Family is { } family && family != Family)
+        {
+            throw new ArgumentException($"The conversation's taxonomy was built for {family}, but the engine renders {Family} prompts.", nameof(conversation));
+        }
+        var renderer = ReferenceEquals(taxonomy, Taxonomy) ? Renderer : new LlamaGuardPromptRenderer(Family, taxonomy);
+        var rendered = renderer.Render(conversation);
         lock (_lock)
         {
             _conversations.Add(conversation);
             _rendered.Add(rendered);
         }
         var (output, probability) = await AnswerAsync(conversation.Turns[^1].Content, cancellationToken);
-        var parsed = GuardVerdictParser.Parse(output, Taxonomy);
+        var parsed = GuardVerdictParser.Parse(output, taxonomy);
         return GuardVerdict.FromParsed(parsed, Name, Model, Stopwatch.GetElapsedTime(started), probability, rendered.Truncated);
     }
 

@@ -35,6 +35,9 @@ internal sealed class KvCache : IDisposable
     /// <summary>The tensors, key then value per layer.</summary>
     public IReadOnlyList<OrtValue> Values => _values;
 
+    /// <summary>Whether the tensors have been released.</summary>
+    public bool IsDisposed { get; private set; }
+
     /// <summary>Creates an empty cache (length 0) for a run without past.</summary>
     /// <param name="signature">The graph signature.</param>
     /// <param name="batch">Rows.</param>
@@ -65,6 +68,7 @@ internal sealed class KvCache : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        IsDisposed = true;
         foreach (var v in _values)
         {
             v?.Dispose();

@@ -58,7 +58,7 @@ public sealed partial class OnnxGuardEngine
             TrialPass(decoder, empty, encoder, model);
             if (options.PrefixReuse)
             {
-                prefixes = BuildPrefixes(decoder, empty, encoder, renderer, model);
+                prefixes = BuildPrefixes(decoder, empty, encoder, renderer, model, options.CustomPrefixCacheSize);
             }
 
             return new OnnxGuardEngine(model, decoder, empty, encoder, prefixes, renderer, options, context, warnings);
@@ -110,11 +110,11 @@ public sealed partial class OnnxGuardEngine
         }
     }
 
-    private static PrefixCache BuildPrefixes(DecoderSession decoder, KvCache empty, PromptEncoder encoder, LlamaGuardPromptRenderer renderer, ModelDirectory model)
+    private static PrefixCache BuildPrefixes(DecoderSession decoder, KvCache empty, PromptEncoder encoder, LlamaGuardPromptRenderer renderer, ModelDirectory model, int customCapacity)
     {
         try
         {
-            return PrefixCache.Build(decoder, empty, role => encoder.Encode(renderer.GetPrefixSegments(role), withLeadIn: false));
+            return PrefixCache.Build(decoder, empty, role => encoder.Encode(renderer.GetPrefixSegments(role), withLeadIn: false), customCapacity);
         }
         catch (Exception ex) when (ex is OnnxRuntimeException or InvalidDataException)
         {

@@ -1,4 +1,6 @@
+using Guard.Conversations;
 using Guard.Engines;
+using Guard.Prompts;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Guard.Onnx.Engine;
@@ -6,7 +8,10 @@ namespace Guard.Onnx.Engine;
 /// <summary>The bounded, cancellable inference call.</summary>
 public sealed partial class OnnxGuardEngine
 {
-    internal async ValueTask<Generation> InferAsync(int[] ids, PrefixEntry? prefix, int maxTokens, StopRule rule, int[] scoreAfter, CancellationToken cancellationToken)
+    internal ValueTask<Generation> InferAsync(int[] ids, PrefixEntry? prefix, int maxTokens, StopRule rule, int[] scoreAfter, CancellationToken cancellationToken) =>
+        InferAsync(ids, new PrefixSource(prefix, null, prefix?.Role ?? GuardRole.User), maxTokens, rule, scoreAfter, cancellationToken);
+
+    private async ValueTask<Generation> InferAsync(int[] ids, PrefixSource prefix, int maxTokens, StopRule rule, int[] scoreAfter, CancellationToken cancellationToken)
     {
         if (ids.Length + (rule == StopRule.Verdict ? maxTokens : 0) > ContextTokens)
         {
@@ -59,7 +64,7 @@ public sealed partial class OnnxGuardEngine
         }
     }
 
-    private Generation Run(int[] ids, PrefixEntry? prefix, int maxTokens, StopRule rule, int[] scoreAfter, CancellationToken cancellationToken)
+    private Generation Run(int[] ids, PrefixSource prefix, int maxTokens, StopRule rule, int[] scoreAfter, CancellationToken cancellationToken)
     {
         using var runOptions = new RunOptions();
         // Disposed before runOptions: disposing a registration waits for a running callback, so Terminate never
@@ -67,7 +72,14 @@ public sealed partial class OnnxGuardEngine
         using var registration = cancellationToken.Register(static state => ((RunOptions)state!).Terminate = true, runOptions);
         try
         {
-            return _generator.Generate(ids, prefix, maxTokens, rule, scoreAfter, runOptions, cancellationToken);
+            if (prefix.Custom is not { } custom)
+            {
+                return _generator.Generate(ids, prefix.Entry, maxTokens, rule, scoreAfter, runOptions, cancellationToken);
+            }
+
+            // Held until the generation ends: an evicted custom prefix is only freed once no call reads it.
+            using var lease = AcquireCustomPrefix(custom, prefix.Role, runOptions);
+            return _generator.Generate(ids, lease.Entry, maxTokens, rule, scoreAfter, runOptions, cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -84,6 +96,24 @@ public sealed partial class OnnxGuardEngine
             // mode to handle, never a crash of the request or the process.
             throw new GuardEngineException($"{Name}: inference failed on {ExecutionProvider} ({ex.GetType().Name}: {ex.Message})", transient: false, ex);
         }
+    }
+
+    /// <summary>The cached prefix of a custom taxonomy, computed first when missing; an empty lease when custom
+    /// prefixes are not cached (the prompt then runs whole).</summary>
+    private PrefixCache.Lease AcquireCustomPrefix(LlamaGuardPromptRenderer custom, GuardRole role, RunOptions runOptions)
+    {
+        if (_prefixes is null)
+        {
+            return default;
+        }
+
+        if (_prefixes.CustomCapacity == 0)
+        {
+            Interlocked.Increment(ref _customWholeRuns);
+            return default;
+        }
+
+        return _prefixes.Acquire(custom.Taxonomy, role, () => _encoder.Encode(custom.GetPrefixSegments(role), withLeadIn: false), runOptions);
     }
 
     private void ThrowIfDisposed()
@@ -108,4 +138,11 @@ public sealed partial class OnnxGuardEngine
             peak = seen;
         }
     }
+
+    /// <summary>Where a call's prompt starts: a cached prefix of the engine's own taxonomy, or a custom taxonomy's
+    /// renderer whose prefix is leased (and computed on first use) when the call runs.</summary>
+    /// <param name="Entry">The engine's own prefix, or null to run the prompt whole.</param>
+    /// <param name="Custom">The renderer of the conversation's own taxonomy, or null.</param>
+    /// <param name="Role">The role being classified.</param>
+    private readonly record struct PrefixSource(PrefixEntry? Entry, LlamaGuardPromptRenderer? Custom, GuardRole Role);
 }

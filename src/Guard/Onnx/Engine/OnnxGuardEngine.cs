@@ -11,7 +11,9 @@ namespace Guard.Onnx.Engine;
 /// <summary>
 /// Llama Guard on ONNX Runtime in the gateway's process: CPU by default, CUDA when configured. One forward pass gives
 /// the unsafe probability at the verdict position; categories are decoded greedily, with a KV cache, only when the
-/// answer is <c>unsafe</c>. The prompt's fixed prefix is computed once per role and reused by every call.
+/// answer is <c>unsafe</c>. The prompt's fixed prefix is computed once per role and reused by every call; a
+/// conversation that brings its own taxonomy gets its own prefix, computed on first use and kept for the most recently
+/// used few (<see cref="OnnxGuardEngineOptions.CustomPrefixCacheSize"/>).
 /// </summary>
 /// <remarks>
 /// Thread-safe: one session serves all calls, at most <see cref="OnnxGuardEngineOptions.MaxConcurrency"/> at once.
@@ -33,7 +35,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     private readonly PromptEncoder _encoder;
     private readonly GreedyDecoder _generator;
     private readonly PrefixCache? _prefixes;
-    private readonly LlamaGuardPromptRenderer _renderer;
+    private readonly PromptRendererCache _renderers;
     private readonly GuardHealthTracker _health;
     private readonly int _maxCategoryTokens;
 
@@ -46,6 +48,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     private long _prefixHits;
     private long _prefixMisses;
     private long _forwardPasses;
+    private long _customWholeRuns;
     private int _inFlight;
     private int _peakInFlight;
     private volatile bool _disposed;
@@ -66,7 +69,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _empty = empty;
         _encoder = encoder;
         _prefixes = prefixes;
-        _renderer = renderer;
+        _renderers = new PromptRendererCache(renderer);
         _generator = new GreedyDecoder(decoder, empty, encoder);
         _health = new GuardHealthTracker(TimeProvider.System);
         _maxCategoryTokens = options.MaxCategoryTokens;
@@ -86,7 +89,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     public GuardFamily Family => _model.Manifest.Family;
 
     /// <inheritdoc />
-    public GuardTaxonomy Taxonomy => _renderer.Taxonomy;
+    public GuardTaxonomy Taxonomy => _renderers.Default.Taxonomy;
 
     /// <inheritdoc />
     public GuardEngineHealth Health => _health.Snapshot;
@@ -115,7 +118,10 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         Interlocked.Read(ref _prefixMisses),
         Interlocked.Read(ref _forwardPasses),
         Volatile.Read(ref _inFlight),
-        Volatile.Read(ref _peakInFlight));
+        Volatile.Read(ref _peakInFlight),
+        _prefixes?.CustomBuilds ?? 0,
+        _prefixes?.CustomEvictions ?? 0,
+        Interlocked.Read(ref _customWholeRuns));
 
     /// <summary>The decoder session (tests compare it with a cache-less reference).</summary>
     internal DecoderSession Decoder => _decoder;
@@ -129,44 +135,53 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     /// <summary>An empty batch-1 cache.</summary>
     internal KvCache EmptyCache => _empty;
 
-    /// <summary>The cached prefix of a role; null without prefix reuse.</summary>
+    /// <summary>The prefix caches; null without prefix reuse.</summary>
+    internal PrefixCache? Prefixes => _prefixes;
+
+    /// <summary>The cached prefix of a role for the engine's own taxonomy; null without prefix reuse.</summary>
     /// <param name="role">The role.</param>
     internal PrefixEntry? GetPrefix(GuardRole role) => _prefixes?.Get(role);
 
-    /// <summary>The number of tokens of a role's cached prefix, BOS included; 0 without prefix reuse.</summary>
+    /// <summary>The number of tokens of a role's cached prefix for the engine's own taxonomy, BOS included; 0 without prefix reuse.</summary>
     /// <param name="role">The role.</param>
     public int GetPrefixTokenCount(GuardRole role) => _prefixes?.Get(role).Ids.Length ?? 0;
 
-    /// <summary>Renders and tokenizes a conversation exactly as <see cref="ClassifyAsync"/> does (for tools and tests).</summary>
+    /// <summary>Renders (with the conversation's taxonomy, or the engine's) and tokenizes a conversation exactly as
+    /// <see cref="ClassifyAsync"/> does (for tools and tests).</summary>
     /// <param name="conversation">The conversation.</param>
     /// <returns>The prompt ids, answer lead-in included, and whether the conversation was truncated.</returns>
+    /// <exception cref="ArgumentException">The conversation's taxonomy was built for another family.</exception>
     public (int[] Ids, bool Truncated) EncodeConversation(GuardConversation conversation)
     {
         ArgumentNullException.ThrowIfNull(conversation);
-        var budget = ContextTokens - _maxCategoryTokens - _encoder.LeadIn.Length - (_encoder.AddsBos ? 1 : 0) - BoundarySlack;
-        var prompt = _renderer.Render(conversation, budget, text => _encoder.Tokenizer.CountTokens(text));
-        var ids = _encoder.Encode(prompt.Segments, withLeadIn: true);
-        return (ids, prompt.Truncated);
+        return Encode(_renderers.Get(conversation.Taxonomy), conversation);
     }
 
     /// <inheritdoc />
+    /// <exception cref="ArgumentException">The conversation's taxonomy was built for another family.</exception>
     public async ValueTask<GuardVerdict> ClassifyAsync(GuardConversation conversation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(conversation);
         var started = Stopwatch.GetTimestamp();
-        var (ids, truncated) = EncodeConversation(conversation);
-        var prefix = _prefixes?.Get(conversation.Role);
+        var renderer = _renderers.Get(conversation.Taxonomy);
+        var (ids, truncated) = Encode(renderer, conversation);
+        var prefix = ReferenceEquals(renderer, _renderers.Default)
+            ? new PrefixSource(_prefixes?.Get(conversation.Role), null, conversation.Role)
+            : new PrefixSource(null, renderer, conversation.Role);
         var generation = await InferAsync(ids, prefix, _maxCategoryTokens, StopRule.Verdict, [], cancellationToken).ConfigureAwait(false);
         var text = _encoder.Tokenizer.Decode([.. _encoder.LeadIn, .. generation.Tokens]);
-        var parsed = GuardVerdictParser.Parse(text, Taxonomy);
+        var parsed = GuardVerdictParser.Parse(text, renderer.Taxonomy);
         return GuardVerdict.FromParsed(parsed, Name, Model, Stopwatch.GetElapsedTime(started), generation.UnsafeProbability, truncated);
     }
 
     /// <inheritdoc />
-    /// <remarks>Each conversation is a separate bounded call today; a dynamic batcher would slot in here (ADR 006).</remarks>
+    /// <remarks>Each conversation is a separate bounded call today, with its own taxonomy's prompt and prefix; a
+    /// dynamic batcher would slot in here (ADR 006). Every conversation's taxonomy is checked before any runs.</remarks>
+    /// <exception cref="ArgumentException">A conversation is null or its taxonomy was built for another family.</exception>
     public async ValueTask<IReadOnlyList<GuardVerdict>> ClassifyBatchAsync(IReadOnlyList<GuardConversation> conversations, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(conversations);
+        _renderers.CheckAll(conversations);
         var tasks = new Task<GuardVerdict>[conversations.Count];
         for (var i = 0; i < tasks.Length; i++)
         {
@@ -193,11 +208,20 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
             throw new GuardEngineException($"{Name}: the prompt has {ids.Length} tokens, which leaves no room in the {ContextTokens}-token context");
         }
 
-        // A raw prompt that is not a rendered guard prompt simply runs whole; it is not a prefix miss.
+        // A raw prompt that is not a rendered guard prompt (or is rendered with another taxonomy) simply runs whole; it is
+        // not a prefix miss.
         var prefix = _prefixes?.Entries.FirstOrDefault(e => ids.AsSpan().StartsWith(e.Ids));
         var generation = await InferAsync(ids, prefix, maxTokens, StopRule.Completion, _encoder.LeadIn, cancellationToken).ConfigureAwait(false);
         var text = _encoder.Tokenizer.Decode(generation.Tokens, skipSpecialTokens: true);
         return new GuardCompletion(text, generation.UnsafeProbability, ids.Length, generation.Tokens.Length);
+    }
+
+    private (int[] Ids, bool Truncated) Encode(LlamaGuardPromptRenderer renderer, GuardConversation conversation)
+    {
+        var budget = ContextTokens - _maxCategoryTokens - _encoder.LeadIn.Length - (_encoder.AddsBos ? 1 : 0) - BoundarySlack;
+        var prompt = renderer.Render(conversation, budget, text => _encoder.Tokenizer.CountTokens(text));
+        var ids = _encoder.Encode(prompt.Segments, withLeadIn: true);
+        return (ids, prompt.Truncated);
     }
 
     /// <summary>Waits for running calls to finish, then releases the session and caches; later calls fail.</summary>

@@ -32,6 +32,13 @@ public sealed class OnnxGuardEngineOptions
     /// <summary>Whether the fixed prompt prefix is computed once per role and reused by every call (docs/adr/006).</summary>
     public bool PrefixReuse { get; set; } = true;
 
+    /// <summary>
+    /// Most prefix caches kept for conversations that bring their own taxonomy (a policy's), one per taxonomy and role,
+    /// computed on first use and evicted least recently used first; each takes as much memory as one of the engine's own
+    /// two prefixes. 0 runs such prompts whole. Only with <see cref="PrefixReuse"/>.
+    /// </summary>
+    public int CustomPrefixCacheSize { get; set; } = 2;
+
     /// <summary>Most tokens generated per verdict, the verdict word included (enough for <c>unsafe</c> and a code list).</summary>
     public int MaxCategoryTokens { get; set; } = 12;
 
@@ -75,6 +82,11 @@ public sealed class OnnxGuardEngineOptions
         if (IntraOpThreads < 0)
         {
             errors.Add($"Guard:Onnx:IntraOpThreads must be 0 (ONNX Runtime's choice) or more, got {IntraOpThreads}.");
+        }
+
+        if (CustomPrefixCacheSize is < 0 or > 64)
+        {
+            errors.Add($"Guard:Onnx:CustomPrefixCacheSize must be between 0 (run custom-taxonomy prompts whole) and 64, got {CustomPrefixCacheSize}.");
         }
 
         if (MaxCategoryTokens is < 1 or > 256)

@@ -9,6 +9,9 @@ namespace Guard.Onnx.Engine;
 /// <param name="ForwardPasses">Forward passes run, prefix builds excluded.</param>
 /// <param name="InFlight">Calls running inference now.</param>
 /// <param name="PeakInFlight">Most calls that ran inference at the same time.</param>
+/// <param name="CustomPrefixBuilds">Prefixes computed for conversations with their own taxonomy (first use, or again after eviction).</param>
+/// <param name="CustomPrefixEvictions">Custom-taxonomy prefixes evicted to stay within <c>CustomPrefixCacheSize</c>.</param>
+/// <param name="CustomTaxonomyWholeRuns">Calls with their own taxonomy that ran the whole prompt because custom prefixes are not cached (<c>CustomPrefixCacheSize</c> 0).</param>
 public sealed record OnnxGuardEngineStatistics(
     long Calls,
     long Failures,
@@ -17,4 +20,7 @@ public sealed record OnnxGuardEngineStatistics(
     long PrefixMisses,
     long ForwardPasses,
     int InFlight,
-    int PeakInFlight);
+    int PeakInFlight,
+    long CustomPrefixBuilds = 0,
+    long CustomPrefixEvictions = 0,
+    long CustomTaxonomyWholeRuns = 0);
