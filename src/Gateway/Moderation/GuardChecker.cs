@@ -28,6 +28,8 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
         ArgumentNullException.ThrowIfNull(role);
         ArgumentNullException.ThrowIfNull(conversation);
         var engine = guard.Engine ?? throw new InvalidOperationException("No guard engine is configured.");
+        // A policy's own taxonomy is rendered into this call's prompt (docs/guard.md#taxonomies).
+        conversation = conversation.WithTaxonomy(role.CustomTaxonomy ? role.Taxonomy : null);
         using var deadline = new CancellationTokenSource(role.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         PolicyDecision decision;
@@ -42,6 +44,11 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
         }
         catch (GuardEngineException ex)
         {
+            decision = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, ex.Message);
+        }
+        catch (ArgumentException ex)
+        {
+            // The engine refused the conversation (a policy taxonomy too long for its context): no verdict, never a pass.
             decision = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, ex.Message);
         }
         Record(decision);
