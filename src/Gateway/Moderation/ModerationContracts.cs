@@ -6,7 +6,8 @@ using Policies.Model;
 
 namespace Gateway.Moderation;
 
-/// <summary>What the moderation steps know about one request: set by the policy selection step, read by the checks.</summary>
+/// <summary>What the pipeline's steps know about one request: the policy (set by policy selection), the decisions of
+/// the checks, read by the steps after them and by the audit.</summary>
 public sealed class ModerationContext(HttpContext httpContext, GenerationRequest request)
 {
     private IReadOnlyList<GuardChatMessage>? _promptMessages;
@@ -22,6 +23,12 @@ public sealed class ModerationContext(HttpContext httpContext, GenerationRequest
 
     /// <summary>The prompt check's decision, once made.</summary>
     public ModerationDecision? PromptDecision { get; set; }
+
+    /// <summary>The response check's decision (for a stream, the strictest of its checks), once made.</summary>
+    public ModerationDecision? ResponseDecision { get; set; }
+
+    /// <summary>How many guard checks judged the streamed response.</summary>
+    public int StreamChecks { get; set; }
 
     /// <summary>The request's conversation as chat messages for the guard (ADR 004), read once and shared by the prompt
     /// and response checks.</summary>

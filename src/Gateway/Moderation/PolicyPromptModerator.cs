@@ -1,7 +1,7 @@
 namespace Gateway.Moderation;
 
-/// <summary>The prompt check: the whole conversation classified under the request's policy (chosen by
-/// <see cref="ModerationPolicySelector"/>), turned into allow, flag or block; no usable verdict applies the policy's
+/// <summary>The prompt check: the whole conversation classified under the request's policy (chosen by the
+/// policy selection step), turned into allow, flag or block; no usable verdict applies the policy's
 /// fail mode. An exempt request (no policy) is not checked.</summary>
 internal sealed class PolicyPromptModerator(GuardChecker checker) : IPromptModerator
 {

@@ -17,16 +17,14 @@ using Yarp.ReverseProxy.Forwarder;
 
 namespace Gateway.Proxy;
 
-/// <summary>The use-case flow for one validated request: prompt moderation, then forwarding through YARP to the
-/// model's upstream, then the response path (<see cref="GenerationResponder"/>).</summary>
+/// <summary>The upstream step's work: forwarding through YARP to the model's upstream, then the response path
+/// (<see cref="GenerationResponder"/>), where the response check or the stream filter runs.</summary>
 internal sealed partial class GenerationProxy(
     IHttpForwarder forwarder,
     IProxyStateLookup proxyState,
     UpstreamRegistry upstreams,
     DemoUpstreamHandler demoHandler,
     GuardUpstreamHandler guardHandler,
-    ModerationPolicySelector policySelector,
-    IPromptModerator promptModerator,
     IResponseModerator responseModerator,
     OpenAiFormatter openAiFormatter,
     IOptions<GatewayOptions> options,
@@ -49,20 +47,11 @@ internal sealed partial class GenerationProxy(
         _guardInvoker.Dispose();
     }
 
-    public async Task ForwardAsync(HttpContext context, GenerationRequest request)
+    /// <summary>Forwards a request whose prompt passed, and answers the client through <see cref="GenerationResponder"/>.</summary>
+    public async Task ForwardAsync(ModerationContext moderation)
     {
+        var (context, request) = (moderation.HttpContext, moderation.Request);
         var upstream = upstreams.Resolve(request.Model);
-        var moderation = new ModerationContext(context, request);
-        policySelector.Select(moderation);
-        var decision = await promptModerator.CheckPromptAsync(moderation, context.RequestAborted);
-        moderation.PromptDecision = decision;
-        ModerationHeaders.Add(context, decision);
-        if (!decision.Allowed)
-        {
-            throw new ApiException(decision.GuardUnavailable
-                ? ApiErrors.GuardUnavailable(decision.Policy ?? "default", decision.Reason ?? "no verdict")
-                : ApiErrors.PromptBlocked(decision.Categories));
-        }
         var call = upstream.Protocol.Prepare(request, upstream.Options);
         var (prefix, invoker, clusterConfig) = ResolveDestination(upstream);
         ReplaceBody(context.Request, call.Body);

@@ -89,6 +89,8 @@ internal sealed partial class GenerationResponder
         }
         finally
         {
+            moderation.ResponseDecision = filter.Terminal ?? filter.Outcome;
+            moderation.StreamChecks = filter.CheckCount;
             if (read is not null)
             {
                 // The upstream read still pending is cancelled and observed before the body is disposed.

@@ -38,6 +38,7 @@ internal sealed partial class GenerationResponder
         {
             result = upstream.Protocol.ReadResult(doc.RootElement);
             var decision = await moderator.CheckResponseAsync(moderation, result, cancellationToken);
+            moderation.ResponseDecision = decision;
             ModerationHeaders.AddResponse(context, decision);
             var native = Native;
             if (!decision.Allowed)

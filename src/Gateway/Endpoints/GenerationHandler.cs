@@ -1,8 +1,10 @@
 using Gateway.Catalog;
 using Gateway.Configuration;
 using Gateway.Errors;
+using Gateway.Generation;
+using Gateway.Moderation;
 using Gateway.OpenAi;
-using Gateway.Proxy;
+using Gateway.Pipeline;
 using Gateway.Telemetry;
 using Gateway.Tokens;
 using Gateway.WorkersAi;
@@ -10,12 +12,12 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace Gateway.Generation;
+namespace Gateway.Endpoints;
 
 /// <summary>The HTTP edge for text generation: reads and validates the request for its surface (the context window
 /// included), hands it to the proxy flow, and maps every <see cref="ApiException"/> to the surface's error envelope.</summary>
 internal sealed partial class GenerationHandler(
-    ModelCatalog catalog, ContextWindowCheck contextWindow, GenerationProxy proxy, GatewayMetrics metrics, TimeProvider time,
+    ModelCatalog catalog, ContextWindowCheck contextWindow, GenerationPipeline pipeline, GatewayMetrics metrics, TimeProvider time,
     IOptions<GatewayOptions> options, ILogger<GenerationHandler> logger)
 {
     // Content logging is for debugging only (Gateway:LogContent); each text is cut to this length.
@@ -28,6 +30,7 @@ internal sealed partial class GenerationHandler(
         using var activity = GatewayMetrics.ActivitySource.StartActivity("generation");
         activity?.SetTag("gateway.api", api.ToString());
         GenerationRequest? request = null;
+        ModerationContext? moderation = null;
         try
         {
             var (body, document) = await RequestBodyReader.ReadJsonAsync(
@@ -64,7 +67,8 @@ internal sealed partial class GenerationHandler(
                 // RFC 9745: the date the model was deprecated.
                 context.Response.Headers["Deprecation"] = "@" + new DateTimeOffset(deprecated.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeSeconds();
             }
-            await proxy.ForwardAsync(context, request);
+            moderation = new ModerationContext(context, request);
+            await pipeline.RunAsync(moderation);
         }
         catch (ApiException ex)
         {
@@ -89,6 +93,10 @@ internal sealed partial class GenerationHandler(
         }
         finally
         {
+            if (moderation is not null)
+            {
+                pipeline.Audit(moderation);
+            }
             metrics.RequestFinished(api.ToString(), request?.Model.Id, context.Response.StatusCode, time.GetElapsedTime(started));
             request?.Dispose();
         }

@@ -2,13 +2,14 @@ using System.Text.Json;
 using Gateway.Catalog;
 using Gateway.Errors;
 using Gateway.Formatting;
+using Gateway.Generation;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Gateway.Generation;
+namespace Gateway.Endpoints;
 
 /// <summary>Maps the Workers AI and OpenAI text-generation routes.</summary>
 public static class GenerationEndpoints
