@@ -16,21 +16,9 @@ internal static class ModerationHeaders
     /// <summary>The prompt check's outcome, and the policy.</summary>
     public static void Add(HttpContext context, ModerationDecision decision) => OnStarting(context, decision, Prompt, PromptCategories);
 
-    /// <summary>A unary response check's outcome.</summary>
-    public static void AddResponse(HttpContext context, ModerationDecision decision)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        if (decision.Outcome is null)
-        {
-            return;
-        }
-        // The response is written right after, so the headers are set now rather than on start.
-        context.Response.Headers[Response] = decision.Outcome;
-        if (decision.Categories is { Count: > 0 } categories)
-        {
-            context.Response.Headers[ResponseCategories] = string.Join(',', categories);
-        }
-    }
+    /// <summary>A unary response check's outcome. Added as the response starts, like the prompt's, so an error answer
+    /// (2017, or the 503 of a closed fail mode), whose writer clears the headers set before it, carries it too.</summary>
+    public static void AddResponse(HttpContext context, ModerationDecision decision) => OnStarting(context, decision, Response, ResponseCategories);
 
     /// <summary>How a stream is moderated (<c>windowed</c>, <c>buffered</c>, <c>audit</c>); its outcome is in the stream's
     /// end, since headers go out before the text is judged.</summary>

@@ -6,6 +6,25 @@ export const EXPECTED_TEXT = 'Scripted upstream says hello.';
 export const EXPECTED_TOTAL_TOKENS = 12;
 export const MODEL = '@cf/meta/llama-2-7b-chat-fp16';
 
+/**
+ * The moderation scripts' script (ModerationNpmClientTests): the guard blocks any prompt containing PROMPT_MARKER and any
+ * answer containing RESPONSE_MARKER; the upstream answers a request that contains UNSAFE_ASK with SAFE_OPENING, then
+ * the response marker, and every other request with SAFE_TEXT. Neither marker may ever reach the client.
+ */
+export const MODERATION = Object.freeze({
+  PROMPT_MARKER: 'PROMPT-MARKER-npm-build-a-weapon',
+  RESPONSE_MARKER: 'RESPONSE-MARKER-npm-assemble-the-device',
+  UNSAFE_ASK: 'tell me the unsafe thing',
+  SAFE_OPENING: 'This part is fine. ',
+  SAFE_TEXT: 'A safe answer, in several windows. It says "hello" with ünïcødé ✓ and 🙂;\nthen it ends here.',
+});
+
+/** Fails the check when `value`, serialized, contains either moderation marker. */
+export function checkNoMarker(value, check, what) {
+  const text = typeof value === 'string' ? value : JSON.stringify(value ?? null);
+  check(!text.includes(MODERATION.PROMPT_MARKER) && !text.includes(MODERATION.RESPONSE_MARKER), `${what} carries no marker`);
+}
+
 /** The gateway base URL (no trailing slash) from argv[2] or GATEWAY_URL. */
 export function gatewayUrl() {
   const url = process.argv[2] || process.env.GATEWAY_URL;
