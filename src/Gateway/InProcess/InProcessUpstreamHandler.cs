@@ -3,23 +3,16 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Gateway.Formatting;
-using Gateway.Upstreams;
 
-namespace Gateway.Demo;
-
-/// <summary>What an in-process backend generated: the text in pieces (one per stream chunk), why it stopped, and usage.</summary>
-internal sealed record InProcessGeneration(IReadOnlyList<string> Pieces, string FinishReason, Usage? Usage);
+namespace Gateway.InProcess;
 
 /// <summary>An OpenAI-compatible server that runs inside the gateway (<c>/v1/chat/completions</c>, <c>/v1/completions</c>,
-/// streamed or not). It is handed to YARP's forwarder as the upstream's <see cref="HttpMessageInvoker"/>, so in-process
-/// backends go through exactly the same translation, streaming and moderation path as remote ones.</summary>
-internal abstract class InProcessOpenAiHandler(TimeProvider time) : HttpMessageHandler
+/// streamed or not), answering with what its <see cref="IInProcessBackend"/> generates. It is handed to YARP's forwarder
+/// as the upstream's <see cref="HttpMessageInvoker"/>, so in-process backends go through exactly the same translation,
+/// streaming and moderation path as remote ones.</summary>
+internal sealed class InProcessUpstreamHandler(IInProcessBackend backend, TimeProvider time) : HttpMessageHandler
 {
-    /// <summary>Generates an answer for a parsed request body.</summary>
-    /// <exception cref="InProcessUpstreamException">The request cannot be answered; becomes an OpenAI error response.</exception>
-    protected abstract Task<InProcessGeneration> GenerateAsync(JsonElement request, bool chat, CancellationToken cancellationToken);
-
-    protected sealed override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri?.AbsolutePath ?? "";
         var chat = path.EndsWith("/v1/chat/completions", StringComparison.Ordinal);
@@ -43,7 +36,7 @@ internal abstract class InProcessOpenAiHandler(TimeProvider time) : HttpMessageH
             InProcessGeneration generation;
             try
             {
-                generation = await GenerateAsync(root, chat, cancellationToken);
+                generation = await backend.GenerateAsync(root, chat, cancellationToken);
             }
             catch (InProcessUpstreamException ex)
             {
@@ -177,10 +170,4 @@ internal abstract class InProcessOpenAiHandler(TimeProvider time) : HttpMessageH
             w.WriteEndObject();
             w.WriteEndObject();
         }));
-}
-
-/// <summary>An in-process backend refuses a request with an HTTP status and a message.</summary>
-internal sealed class InProcessUpstreamException(HttpStatusCode status, string message) : Exception(message)
-{
-    public HttpStatusCode Status { get; } = status;
 }
