@@ -50,107 +50,28 @@ internal sealed class InProcessUpstreamHandler(IInProcessBackend backend, TimePr
             var created = time.GetUtcNow().ToUnixTimeSeconds();
             return stream
                 ? Stream(chat, id, created, model, generation, includeUsage)
-                : Json(HttpStatusCode.OK, Completion(chat, id, created, model, generation));
+                : Json(HttpStatusCode.OK, OpenAiJson.Completion(chat, id, created, model, string.Concat(generation.Pieces), [],
+                    generation.FinishReason, generation.Usage));
         }
     }
 
-    private static byte[] Completion(bool chat, string id, long created, string model, InProcessGeneration g) => JsonText.Bytes(w =>
-    {
-        WriteHeader(w, chat ? "chat.completion" : "text_completion", id, created, model);
-        w.WriteStartArray("choices");
-        w.WriteStartObject();
-        w.WriteNumber("index", 0);
-        var text = string.Concat(g.Pieces);
-        if (chat)
-        {
-            w.WriteStartObject("message");
-            w.WriteString("role", "assistant");
-            w.WriteString("content", text);
-            w.WriteEndObject();
-        }
-        else
-        {
-            w.WriteString("text", text);
-        }
-        w.WriteNull("logprobs");
-        w.WriteString("finish_reason", g.FinishReason);
-        w.WriteEndObject();
-        w.WriteEndArray();
-        if (g.Usage is { } usage)
-        {
-            JsonText.WriteUsage(w, usage);
-        }
-        w.WriteEndObject();
-    });
-
     private static HttpResponseMessage Stream(bool chat, string id, long created, string model, InProcessGeneration g, bool includeUsage)
     {
-        var objectName = chat ? "chat.completion.chunk" : "text_completion";
         var sse = new StringBuilder();
         for (var i = 0; i <= g.Pieces.Count; i++)
         {
             var last = i == g.Pieces.Count;
-            sse.Append("data: ").Append(JsonText.String(w =>
-            {
-                WriteHeader(w, objectName, id, created, model);
-                w.WriteStartArray("choices");
-                w.WriteStartObject();
-                w.WriteNumber("index", 0);
-                if (chat)
-                {
-                    w.WriteStartObject("delta");
-                    if (i == 0)
-                    {
-                        w.WriteString("role", "assistant");
-                    }
-                    if (!last)
-                    {
-                        w.WriteString("content", g.Pieces[i]);
-                    }
-                    w.WriteEndObject();
-                }
-                else
-                {
-                    w.WriteString("text", last ? "" : g.Pieces[i]);
-                }
-                w.WriteNull("logprobs");
-                if (last)
-                {
-                    w.WriteString("finish_reason", g.FinishReason);
-                }
-                else
-                {
-                    w.WriteNull("finish_reason");
-                }
-                w.WriteEndObject();
-                w.WriteEndArray();
-                w.WriteEndObject();
-            })).Append("\n\n");
+            var chunk = OpenAiJson.Chunk(chat, id, created, model, role: i == 0, last ? "" : g.Pieces[i], [], last ? g.FinishReason : null);
+            sse.Append("data: ").Append(chunk).Append("\n\n");
         }
         if (includeUsage && g.Usage is { } usage)
         {
-            sse.Append("data: ").Append(JsonText.String(w =>
-            {
-                WriteHeader(w, objectName, id, created, model);
-                w.WriteStartArray("choices");
-                w.WriteEndArray();
-                JsonText.WriteUsage(w, usage);
-                w.WriteEndObject();
-            })).Append("\n\n");
+            sse.Append("data: ").Append(OpenAiJson.UsageChunk(chat, id, created, model, usage)).Append("\n\n");
         }
         sse.Append("data: [DONE]\n\n");
         var content = new ByteArrayContent(Encoding.UTF8.GetBytes(sse.ToString()));
         content.Headers.ContentType = new MediaTypeHeaderValue("text/event-stream");
         return new HttpResponseMessage(HttpStatusCode.OK) { Content = content };
-    }
-
-    private static void WriteHeader(Utf8JsonWriter w, string objectName, string id, long created, string model)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", id);
-        w.WriteString("object", objectName);
-        w.WriteNumber("created", created);
-        w.WriteString("model", model);
     }
 
     private static HttpResponseMessage Json(HttpStatusCode status, byte[] json)
