@@ -19,70 +19,8 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
             return JsonText.Bytes(raw.WriteTo);
         }
         var chat = request.Api == ClientApi.OpenAiChat;
-        return JsonText.Bytes(json =>
-        {
-            json.WriteStartObject();
-            json.WriteString("id", NewId(chat));
-            json.WriteString("object", chat ? "chat.completion" : "text_completion");
-            json.WriteNumber("created", time.GetUtcNow().ToUnixTimeSeconds());
-            json.WriteString("model", request.Model.Id);
-            json.WriteStartArray("choices");
-            json.WriteStartObject();
-            json.WriteNumber("index", 0);
-            if (chat)
-            {
-                json.WriteStartObject("message");
-                json.WriteString("role", "assistant");
-                // A filtered answer has its content removed, as Azure OpenAI reports it.
-                if ((result.ToolCalls.Count > 0 && result.Text.Length == 0) || result.FinishReason == ContentFilter)
-                {
-                    json.WriteNull("content");
-                }
-                else
-                {
-                    json.WriteString("content", result.Text);
-                }
-                if (result.ToolCalls.Count > 0)
-                {
-                    WriteToolCalls(json, result.ToolCalls, withIndex: false);
-                }
-                json.WriteEndObject();
-            }
-            else
-            {
-                json.WriteString("text", result.Text);
-            }
-            json.WriteNull("logprobs");
-            json.WriteString("finish_reason", result.FinishReason ?? "stop");
-            json.WriteEndObject();
-            json.WriteEndArray();
-            if (result.Usage is { } usage)
-            {
-                JsonText.WriteUsage(json, usage);
-            }
-            json.WriteEndObject();
-        });
-    }
-
-    private static void WriteToolCalls(Utf8JsonWriter json, IReadOnlyList<ToolCall> calls, bool withIndex)
-    {
-        json.WriteStartArray("tool_calls");
-        for (var i = 0; i < calls.Count; i++)
-        {
-            json.WriteStartObject();
-            if (withIndex)
-            {
-                json.WriteNumber("index", i);
-            }
-            json.WriteString("id", calls[i].Id ?? $"call_{i}_{RandomNumberGenerator.GetHexString(12, lowercase: true)}");
-            json.WriteString("type", "function");
-            json.WriteStartObject("function");
-            json.WriteString("name", calls[i].Name);
-            json.WriteString("arguments", calls[i].Arguments);
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-        json.WriteEndArray();
+        return OpenAiJson.Completion(chat, NewId(chat), time.GetUtcNow().ToUnixTimeSeconds(), request.Model.Id, result.Text,
+            result.ToolCalls, result.FinishReason ?? "stop", result.Usage);
     }
 
     private static string NewId(bool chat) => (chat ? "chatcmpl-" : "cmpl-") + RandomNumberGenerator.GetHexString(24, lowercase: true);
@@ -133,14 +71,7 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
                 }
                 if (request.IncludeStreamUsage && _usage is { } usage)
                 {
-                    output.Add(JsonText.String(json =>
-                    {
-                        WriteHeader(json);
-                        json.WriteStartArray("choices");
-                        json.WriteEndArray();
-                        JsonText.WriteUsage(json, usage);
-                        json.WriteEndObject();
-                    }));
+                    output.Add(OpenAiJson.UsageChunk(_chat, id, created, request.Model.Id, usage));
                 }
             }
             output.Add(SseEvent.DoneData);
@@ -165,88 +96,15 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
                     // The reader already parsed this event; keep the gateway's own values.
                 }
             }
-            output.Add(JsonText.String(json =>
-            {
-                json.WriteStartObject();
-                json.WriteString("id", chunkId);
-                json.WriteString("object", _chat ? "chat.completion.chunk" : "text_completion");
-                json.WriteNumber("created", chunkCreated);
-                json.WriteString("model", model);
-                json.WriteStartArray("choices");
-                json.WriteStartObject();
-                json.WriteNumber("index", 0);
-                if (_chat)
-                {
-                    json.WriteStartObject("delta");
-                    if (!started)
-                    {
-                        json.WriteString("role", "assistant");
-                    }
-                    json.WriteEndObject();
-                }
-                else
-                {
-                    json.WriteString("text", "");
-                }
-                json.WriteNull("logprobs");
-                json.WriteString("finish_reason", ContentFilter);
-                json.WriteEndObject();
-                json.WriteEndArray();
-                json.WriteEndObject();
-            }));
+            output.Add(OpenAiJson.Chunk(_chat, chunkId, chunkCreated, model, role: !started, "", [], ContentFilter));
             return true;
         }
 
-        private void WriteHeader(Utf8JsonWriter json)
+        private string Chunk(string text, IReadOnlyList<ToolCall> calls, string? finish)
         {
-            json.WriteStartObject();
-            json.WriteString("id", id);
-            json.WriteString("object", _chat ? "chat.completion.chunk" : "text_completion");
-            json.WriteNumber("created", created);
-            json.WriteString("model", request.Model.Id);
+            var role = !_roleSent;
+            _roleSent = true;
+            return OpenAiJson.Chunk(_chat, id, created, request.Model.Id, role, text, calls, finish);
         }
-
-        private string Chunk(string text, IReadOnlyList<ToolCall> calls, string? finish) => JsonText.String(json =>
-        {
-            WriteHeader(json);
-            json.WriteStartArray("choices");
-            json.WriteStartObject();
-            json.WriteNumber("index", 0);
-            if (_chat)
-            {
-                json.WriteStartObject("delta");
-                if (!_roleSent)
-                {
-                    json.WriteString("role", "assistant");
-                    _roleSent = true;
-                }
-                if (finish is null)
-                {
-                    json.WriteString("content", text);
-                }
-                if (calls.Count > 0)
-                {
-                    WriteToolCalls(json, calls, withIndex: true);
-                }
-                json.WriteEndObject();
-            }
-            else
-            {
-                _roleSent = true;
-                json.WriteString("text", text);
-            }
-            json.WriteNull("logprobs");
-            if (finish is null)
-            {
-                json.WriteNull("finish_reason");
-            }
-            else
-            {
-                json.WriteString("finish_reason", finish);
-            }
-            json.WriteEndObject();
-            json.WriteEndArray();
-            json.WriteEndObject();
-        });
     }
 }

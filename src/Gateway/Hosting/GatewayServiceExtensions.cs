@@ -43,8 +43,8 @@ public static class GatewayServiceExtensions
         services.AddReverseProxy().LoadFromConfig(configuration.GetSection("ReverseProxy"));
         services.Configure<GuardOptions>(configuration.GetSection(GuardOptions.SectionName));
         services.TryAddSingleton<GuardEngineProvider>();
-        services.TryAddSingleton<GuardUpstreamHandler>();
-        services.TryAddSingleton<DemoUpstreamHandler>();
+        services.TryAddSingleton<GuardBackend>();
+        services.TryAddSingleton<DemoBackend>();
         services.TryAddSingleton<OpenAiFormatter>();
         services.TryAddSingleton<GenerationProxy>();
         services.TryAddSingleton<PolicySelectionStep>();

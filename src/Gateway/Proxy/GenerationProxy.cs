@@ -6,6 +6,7 @@ using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
 using Gateway.Guarding;
+using Gateway.InProcess;
 using Gateway.Moderation;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
@@ -23,8 +24,8 @@ internal sealed partial class GenerationProxy(
     IHttpForwarder forwarder,
     IProxyStateLookup proxyState,
     UpstreamRegistry upstreams,
-    DemoUpstreamHandler demoHandler,
-    GuardUpstreamHandler guardHandler,
+    DemoBackend demoBackend,
+    GuardBackend guardBackend,
     IResponseModerator responseModerator,
     OpenAiFormatter openAiFormatter,
     IOptions<GatewayOptions> options,
@@ -33,8 +34,8 @@ internal sealed partial class GenerationProxy(
     ILogger<GenerationProxy> logger) : IDisposable
 {
     private const string InProcessPrefix = "http://in-process.invalid";
-    private readonly HttpMessageInvoker _demoInvoker = new(demoHandler, disposeHandler: false);
-    private readonly HttpMessageInvoker _guardInvoker = new(guardHandler, disposeHandler: false);
+    private readonly HttpMessageInvoker _demoInvoker = new(new InProcessUpstreamHandler(demoBackend, time));
+    private readonly HttpMessageInvoker _guardInvoker = new(new InProcessUpstreamHandler(guardBackend, time));
     private readonly ConcurrentDictionary<string, ForwarderRequestConfig> _configs = new(StringComparer.Ordinal);
     private SecretRedactor? _redactor;
 

@@ -1,12 +1,13 @@
 using System.Text.Json;
+using Gateway.InProcess;
 using Gateway.Upstreams;
 
 namespace Gateway.Demo;
 
-/// <summary>The built-in demo backend, so the gateway runs end to end with no backend at all.</summary>
+/// <summary>The built-in demo backend, served in process so the gateway runs end to end with no backend at all.</summary>
 /// <remarks>It is not a language model: it answers with a fixed text, one word per token, honouring
 /// <c>max_tokens</c>.</remarks>
-internal sealed class DemoUpstreamHandler(TimeProvider time) : InProcessOpenAiHandler(time)
+internal sealed class DemoBackend : IInProcessBackend
 {
     /// <summary>The text every demo completion is cut from.</summary>
     public const string ReplyText =
@@ -15,7 +16,7 @@ internal sealed class DemoUpstreamHandler(TimeProvider time) : InProcessOpenAiHa
 
     private static readonly string[] Words = SplitWords(ReplyText);
 
-    protected override Task<InProcessGeneration> GenerateAsync(JsonElement request, bool chat, CancellationToken cancellationToken)
+    public Task<InProcessGeneration> GenerateAsync(JsonElement request, bool chat, CancellationToken cancellationToken)
     {
         var maxTokens = request.TryGetProperty("max_tokens", out var mt) && mt.TryGetInt32(out var n) ? Math.Max(1, n) : 256;
         var tokens = Words.Take(maxTokens).ToArray();

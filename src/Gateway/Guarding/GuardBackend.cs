@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using Gateway.Demo;
+using Gateway.InProcess;
 using Gateway.Moderation;
 using Gateway.Upstreams;
 using Guard.Conversations;
@@ -12,9 +12,9 @@ namespace Gateway.Guarding;
 /// <summary>Serves Llama Guard as a text-generation model from the configured guard engine: chat requests (and
 /// Workers AI <c>prompt</c>/<c>messages</c>) are classified as conversations; raw completions (<c>raw: true</c>) run the
 /// prompt as given. The answer is the model's own text, <c>safe</c> or <c>unsafe\nO3</c>.</summary>
-internal sealed class GuardUpstreamHandler(GuardEngineProvider provider, TimeProvider time) : InProcessOpenAiHandler(time)
+internal sealed class GuardBackend(GuardEngineProvider provider) : IInProcessBackend
 {
-    protected override async Task<InProcessGeneration> GenerateAsync(JsonElement request, bool chat, CancellationToken cancellationToken)
+    public async Task<InProcessGeneration> GenerateAsync(JsonElement request, bool chat, CancellationToken cancellationToken)
     {
         var engine = provider.Engine
             ?? throw new InProcessUpstreamException(HttpStatusCode.ServiceUnavailable, "no guard engine is configured; set Guard:Engine");
