@@ -9,14 +9,15 @@ using Yarp.ReverseProxy;
 namespace Gateway.Health;
 
 /// <summary>Liveness (<c>/healthz</c>: the process serves) and readiness (<c>/readyz</c>: every upstream has a
-/// destination YARP considers available; the policies' state), with each check's details as JSON.</summary>
+/// destination YARP considers available; the guard engines' health; the policies' state), with each check's details as JSON.</summary>
 public static class HealthEndpoints
 {
     /// <summary>Registers the health checks.</summary>
     public static IServiceCollection AddGatewayHealth(this IServiceCollection services)
     {
         services.AddHealthChecks()
-            .AddCheck<UpstreamsReadyCheck>("upstreams", tags: ["ready"]);
+            .AddCheck<UpstreamsReadyCheck>("upstreams", tags: ["ready"])
+            .AddCheck<GuardReadyCheck>("guard", tags: ["ready"]);
         return services;
     }
 

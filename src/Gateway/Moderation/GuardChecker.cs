@@ -20,14 +20,25 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
     /// <summary>The time source checks and stream hold bounds are measured with.</summary>
     public TimeProvider Time => time;
 
-    /// <summary>Classifies <paramref name="conversation"/> under <paramref name="role"/>.</summary>
+    /// <summary>Classifies <paramref name="conversation"/> under <paramref name="role"/> with the role's engine (the
+    /// default when it names none); an engine that is not configured is an engine error (the role's fail mode).</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client left, or the
     /// caller no longer needs the verdict); the role's timeout is not an exception but a fail-mode decision.</exception>
     public async Task<PolicyDecision> CheckAsync(RolePolicyModel role, GuardConversation conversation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(role);
         ArgumentNullException.ThrowIfNull(conversation);
-        var engine = guard.Engine ?? throw new InvalidOperationException("No guard engine is configured.");
+        if (guard.Engine is null)
+        {
+            throw new InvalidOperationException("No guard engine is configured.");
+        }
+        if (guard.Get(role.Engine) is not { } engine)
+        {
+            // Validation only lets policies name configured engines; a reload racing a configuration change could not.
+            var missing = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, $"the guard engine '{role.Engine}' is not configured");
+            Record(missing);
+            return missing;
+        }
         // A policy's own taxonomy is rendered into this call's prompt (docs/guard.md#taxonomies).
         conversation = conversation.WithTaxonomy(role.CustomTaxonomy ? role.Taxonomy : null);
         using var deadline = new CancellationTokenSource(role.Timeout, time);

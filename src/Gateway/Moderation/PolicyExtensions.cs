@@ -7,7 +7,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Policies;
 using Policies.Store;
 
@@ -26,7 +25,7 @@ public static class PolicyExtensions
             configuration.GetSection(PolicyOptions.SectionName).Bind(options);
             // Policy files named on the command line or in configuration are relative to where the gateway started.
             options.BaseDirectory ??= Environment.CurrentDirectory;
-            var engines = EnginesOf(sp.GetRequiredService<GuardEngineProvider>().Engine, sp.GetRequiredService<IOptions<GuardOptions>>().Value);
+            var engines = EnginesOf(sp.GetRequiredService<GuardEngineProvider>());
             return new PolicyStore(options, engines, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyStore>>());
         });
         services.AddHealthChecks().AddCheck<PoliciesReadyCheck>("policies", tags: ["ready"]);
@@ -41,23 +40,21 @@ public static class PolicyExtensions
         return app;
     }
 
-    /// <summary>What policies may name: the configured engine, with whether it reports an unsafe probability (the
-    /// local engine always; an OpenAI-compatible server when log-probabilities are asked for; Workers AI never).</summary>
-    internal static PolicyEngines EnginesOf(IGuardEngine? engine, GuardOptions options)
+    /// <summary>What policies may name: every configured engine by name, with whether it reports an unsafe probability
+    /// (the local engine always; an OpenAI-compatible server when log-probabilities are asked for; Workers AI never),
+    /// and the default engine.</summary>
+    internal static PolicyEngines EnginesOf(GuardEngineProvider guard)
     {
-        if (engine is null)
+        if (guard.Engines.Count == 0)
         {
             return PolicyEngines.None;
         }
-        var probability = engine switch
+        var engines = guard.Engines.ToDictionary(e => e.Key, e => new PolicyEngineInfo(e.Value.Family, e.Value switch
         {
             OnnxGuardEngine => true,
-            OpenAiGuardEngine => options.Remote.Logprobs,
+            OpenAiGuardEngine openAi => openAi.ReportsUnsafeProbability,
             _ => false,
-        };
-        return new PolicyEngines(new Dictionary<string, PolicyEngineInfo>
-        {
-            [engine.Name] = new(engine.Family, probability, engine.Taxonomy),
-        });
+        }, e.Value.Taxonomy));
+        return new PolicyEngines(engines, guard.DefaultName);
     }
 }

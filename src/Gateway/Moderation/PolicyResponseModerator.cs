@@ -46,7 +46,7 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
                     ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, cancellationToken))
                     : ModerationDecision.Allow with { Policy = role.PolicyName, Outcome = "not-checked" },
             failure => GuardChecker.ToModeration(checker.Fail(role, failure)),
-            settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter() : null);
+            settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter(role) : null);
     }
 
     private RolePolicyModel? Role(ModerationContext context) =>
@@ -56,9 +56,10 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
         ? ModerationDecision.Allow with { Policy = policy.Name, Outcome = "not-checked" }
         : ModerationDecision.Allow;
 
-    private Func<string, int>? TokenCounter()
+    /// <summary>Counts tokens with the tokenizer of the role's engine's family.</summary>
+    private Func<string, int>? TokenCounter(RolePolicyModel role)
     {
-        var family = guard.Engine?.Family switch
+        var family = guard.Get(role.Engine)?.Family switch
         {
             GuardFamily.LlamaGuard1 => TokenizerFamilies.Llama2,
             null => null,

@@ -5,11 +5,22 @@ namespace Guard.Engines;
 /// <summary>Llama Guard on an OpenAI-compatible server (vLLM and the like) through <c>/v1/completions</c> with the
 /// rendered prompt. With <c>logprobs</c>, the unsafe probability is read at the verdict position (see
 /// <see cref="UnsafeProbabilityFromLogprobs"/>).</summary>
-public sealed class OpenAiGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens = null)
+/// <param name="options">Validated options.</param>
+/// <param name="http">The client used for calls (its own timeout infinite).</param>
+/// <param name="time">Clock for latency, backoff and health.</param>
+/// <param name="countTokens">Exact token counter, or null for the documented estimate.</param>
+/// <param name="name">The engine's name on verdicts and errors; null or blank: <see cref="EngineName"/>.</param>
+public sealed class OpenAiGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens = null, string? name = null)
     : RemoteGuardEngine(options, http, time, countTokens)
 {
+    /// <summary>The engine's name unless it is given one.</summary>
+    public const string EngineName = "remote-openai";
+
     /// <inheritdoc />
-    public override string Name => "remote-openai";
+    public override string Name { get; } = string.IsNullOrWhiteSpace(name) ? EngineName : name;
+
+    /// <summary>Whether verdicts carry an unsafe probability: log-probabilities are asked for (<see cref="RemoteGuardOptions.Logprobs"/>).</summary>
+    public bool ReportsUnsafeProbability => Options.Logprobs;
 
     /// <inheritdoc />
     protected override async Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken)

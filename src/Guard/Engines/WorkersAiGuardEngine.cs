@@ -5,11 +5,19 @@ namespace Guard.Engines;
 /// <summary>Llama Guard on Cloudflare Workers AI (<c>@hf/thebloke/llamaguard-7b-awq</c>, or
 /// <c>@cf/meta/llama-guard-3-8b</c>): the rendered prompt is sent with <c>raw: true</c>, so the bytes the model sees
 /// are the gateway's own rendering. Workers AI returns no log-probabilities, so verdicts carry no unsafe probability.</summary>
-public sealed class WorkersAiGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens = null)
+/// <param name="options">Validated options.</param>
+/// <param name="http">The client used for calls (its own timeout infinite).</param>
+/// <param name="time">Clock for latency, backoff and health.</param>
+/// <param name="countTokens">Exact token counter, or null for the documented estimate.</param>
+/// <param name="name">The engine's name on verdicts and errors; null or blank: <see cref="EngineName"/>.</param>
+public sealed class WorkersAiGuardEngine(RemoteGuardOptions options, HttpClient http, TimeProvider time, Func<string, int>? countTokens = null, string? name = null)
     : RemoteGuardEngine(options, http, time, countTokens)
 {
+    /// <summary>The engine's name unless it is given one.</summary>
+    public const string EngineName = "remote-workers-ai";
+
     /// <inheritdoc />
-    public override string Name => "remote-workers-ai";
+    public override string Name { get; } = string.IsNullOrWhiteSpace(name) ? EngineName : name;
 
     /// <inheritdoc />
     protected override async Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken)

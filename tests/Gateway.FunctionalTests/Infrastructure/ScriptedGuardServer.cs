@@ -150,6 +150,29 @@ public sealed partial class ScriptedGuardServer : IAsyncDisposable
         };
     }
 
+    /// <summary>Gateway configuration that adds a named guard engine (<c>Guard:Engines:{name}</c>, kind <c>OpenAi</c>)
+    /// calling <paramref name="server"/>, beside any other engines.</summary>
+    /// <param name="server">The scripted server.</param>
+    /// <param name="name">The engine's name, as policies name it.</param>
+    /// <param name="family">The prompt format the engine renders (and the taxonomy policies use).</param>
+    /// <param name="logprobs">Whether the engine asks for log-probabilities (and so reports unsafe probabilities).</param>
+    /// <param name="model">The served model name; default: the family's usual name.</param>
+    public static Dictionary<string, string?> EngineWith(
+        ScriptedGuardServer server, string name, GuardFamily family = GuardFamily.LlamaGuard3, bool logprobs = true, string? model = null)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return new Dictionary<string, string?>
+        {
+            [$"Guard:Engines:{name}:Engine"] = "OpenAi",
+            [$"Guard:Engines:{name}:Remote:BaseAddress"] = server.BaseAddress.ToString(),
+            [$"Guard:Engines:{name}:Remote:ApiToken"] = ApiToken,
+            [$"Guard:Engines:{name}:Remote:Model"] = model ?? ModelFor(family),
+            [$"Guard:Engines:{name}:Remote:Family"] = family.ToString(),
+            [$"Guard:Engines:{name}:Remote:Logprobs"] = logprobs ? "true" : "false",
+        };
+    }
+
     /// <summary>The usual served model name of a Llama Guard generation.</summary>
     public static string ModelFor(GuardFamily family) => family switch
     {

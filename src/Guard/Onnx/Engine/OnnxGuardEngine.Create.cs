@@ -13,9 +13,10 @@ public sealed partial class OnnxGuardEngine
     /// pass and (with <see cref="OnnxGuardEngineOptions.PrefixReuse"/>) computes the prefix caches.
     /// </summary>
     /// <param name="options">The options; validated here.</param>
+    /// <param name="name">The engine's name on verdicts and errors; null or blank: <see cref="EngineName"/>.</param>
     /// <returns>The engine; log its <see cref="Warnings"/>.</returns>
     /// <exception cref="OnnxModelLoadException">Invalid options, a missing or inconsistent model file, or unusable CUDA (with <see cref="CudaFallback.Fail"/>); the message names the file or setting and the mismatch.</exception>
-    public static OnnxGuardEngine Create(OnnxGuardEngineOptions options)
+    public static OnnxGuardEngine Create(OnnxGuardEngineOptions options, string? name = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -61,7 +62,8 @@ public sealed partial class OnnxGuardEngine
                 prefixes = BuildPrefixes(decoder, empty, encoder, renderer, model, options.CustomPrefixCacheSize);
             }
 
-            return new OnnxGuardEngine(model, decoder, empty, encoder, prefixes, renderer, options, context, warnings);
+            return new OnnxGuardEngine(model, decoder, empty, encoder, prefixes, renderer, options, context, warnings,
+                string.IsNullOrWhiteSpace(name) ? EngineName : name);
         }
         catch
         {

@@ -22,7 +22,7 @@ namespace Guard.Onnx.Engine;
 /// </remarks>
 public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
 {
-    /// <summary>The engine name reported on verdicts.</summary>
+    /// <summary>The engine name reported on verdicts unless it is given one.</summary>
     public const string EngineName = "onnx";
 
     // Tokens kept free between the truncation budget and the context: the prefix, conversation and suffix are counted
@@ -62,8 +62,10 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         LlamaGuardPromptRenderer renderer,
         OnnxGuardEngineOptions options,
         int contextTokens,
-        IReadOnlyList<string> warnings)
+        IReadOnlyList<string> warnings,
+        string name)
     {
+        Name = name;
         _model = model;
         _decoder = decoder;
         _empty = empty;
@@ -80,7 +82,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     }
 
     /// <inheritdoc />
-    public string Name => EngineName;
+    public string Name { get; }
 
     /// <inheritdoc />
     public string Model => _model.Manifest.ModelId;
