@@ -1,8 +1,13 @@
+using Gateway.Telemetry;
+using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Gateway.Caching;
@@ -27,6 +32,8 @@ public static partial class CacheExtensions
             Expiration = options.Expiration,
             LocalCacheExpiration = options.LocalExpiration,
         });
+        // The in-memory level is bounded by the bytes of its entries.
+        services.Configure<MemoryCacheOptions>(memory => memory.SizeLimit = options.LocalSizeLimit);
         if (options.Redis is { Length: > 0 } redis)
         {
             services.AddStackExchangeRedisCache(cache =>
@@ -34,7 +41,12 @@ public static partial class CacheExtensions
                 cache.InstanceName = options.InstanceName;
                 cache.ConfigurationOptions = RedisConfiguration(redis, options.RedisTimeout);
             });
+            services.TryAddSingleton(sp => new RedisCache(sp.GetRequiredService<IOptions<RedisCacheOptions>>()));
+            services.Replace(ServiceDescriptor.Singleton<IDistributedCache>(sp => new GuardedDistributedCache(
+                sp.GetRequiredService<RedisCache>(), options.RedisRetryInterval, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<GatewayMetrics>(), sp.GetRequiredService<ILogger<GuardedDistributedCache>>())));
         }
+        services.TryAddSingleton<VerdictCache>();
         return services;
     }
 

@@ -24,6 +24,18 @@ public sealed class CacheOptions
     /// this much before the gateway carries on with the in-memory level.</summary>
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>Whether guard verdicts are cached (default on).</summary>
+    public bool Verdicts { get; set; } = true;
+
+    /// <summary>Who shares cached verdicts: each tenant alone (default), or everyone (docs/caching.md#scope).</summary>
+    public CacheScope Scope { get; set; } = CacheScope.Tenant;
+
+    /// <summary>The most memory the in-memory level holds, in bytes of stored entries (a verdict takes about 100).</summary>
+    public long LocalSizeLimit { get; set; } = 64L << 20;
+
+    /// <summary>After a Redis failure, how long the gateway uses the in-memory level alone before it tries Redis again.</summary>
+    public TimeSpan RedisRetryInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Collects every configuration problem; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -39,6 +51,14 @@ public sealed class CacheOptions
         if (RedisTimeout <= TimeSpan.Zero)
         {
             errors.Add($"Cache:RedisTimeout must be positive, got {RedisTimeout}.");
+        }
+        if (LocalSizeLimit < 1024)
+        {
+            errors.Add($"Cache:LocalSizeLimit must be at least 1024 bytes, got {LocalSizeLimit}.");
+        }
+        if (RedisRetryInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"Cache:RedisRetryInterval must be positive, got {RedisRetryInterval}.");
         }
         return errors;
     }

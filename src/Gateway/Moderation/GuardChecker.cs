@@ -1,3 +1,4 @@
+using Gateway.Caching;
 using Gateway.Guarding;
 using Gateway.Telemetry;
 using Guard.Conversations;
@@ -12,7 +13,8 @@ namespace Gateway.Moderation;
 /// <summary>Runs one guard check for a role policy: the conversation classified within the role's timeout, the verdict
 /// evaluated by the policy, no usable verdict turned into the role's fail mode; every decision is counted, and every
 /// failure logged without content.</summary>
-internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMetrics metrics, TimeProvider time, ILogger<GuardChecker> logger)
+internal sealed partial class GuardChecker(
+    GuardEngineProvider guard, VerdictCache cache, GatewayMetrics metrics, TimeProvider time, ILogger<GuardChecker> logger)
 {
     /// <summary>Whether a guard engine is configured; without one nothing is checked.</summary>
     public bool Available => guard.Engine is not null;
@@ -24,7 +26,11 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
     /// default when it names none); an engine that is not configured is an engine error (the role's fail mode).</summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired (the client left, or the
     /// caller no longer needs the verdict); the role's timeout is not an exception but a fail-mode decision.</exception>
-    public async Task<PolicyDecision> CheckAsync(RolePolicyModel role, GuardConversation conversation, CancellationToken cancellationToken)
+    /// <param name="role">The role policy.</param>
+    /// <param name="conversation">What is judged.</param>
+    /// <param name="tenant">The caller's tenant: the scope of its cached verdicts.</param>
+    /// <param name="cancellationToken">Ends the check.</param>
+    public async Task<GuardCheck> CheckAsync(RolePolicyModel role, GuardConversation conversation, string? tenant, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(role);
         ArgumentNullException.ThrowIfNull(conversation);
@@ -37,16 +43,17 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
             // Validation only lets policies name configured engines; a reload racing a configuration change could not.
             var missing = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, $"the guard engine '{role.Engine}' is not configured");
             Record(missing);
-            return missing;
+            return new GuardCheck(missing, CacheUse.Off);
         }
         // A policy's own taxonomy is rendered into this call's prompt (docs/guard.md#taxonomies).
         conversation = conversation.WithTaxonomy(role.CustomTaxonomy ? role.Taxonomy : null);
         using var deadline = new CancellationTokenSource(role.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         PolicyDecision decision;
+        var use = CacheUse.Off;
         try
         {
-            var verdict = await engine.ClassifyAsync(conversation, linked.Token);
+            (var verdict, use) = await cache.ClassifyAsync(engine, conversation, tenant, linked.Token);
             decision = PolicyEvaluator.Evaluate(role, verdict);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -63,7 +70,7 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
             decision = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, ex.Message);
         }
         Record(decision);
-        return decision;
+        return new GuardCheck(decision, use);
     }
 
     /// <summary>The role's fail mode for a failure found outside the guard (a stream's hold bound), counted and logged.</summary>
@@ -86,6 +93,12 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
             LogBlocked(logger, Role(decision.Role), decision.PolicyName, string.Join(',', decision.Categories));
         }
     }
+
+    /// <summary>A check's decision as the traffic path reports it, with how it used the cache.</summary>
+    public static ModerationDecision ToModeration(GuardCheck check) => ToModeration(check.Decision) with
+    {
+        Cache = check.Cache switch { CacheUse.Hit => "hit", CacheUse.Miss => "miss", _ => null },
+    };
 
     /// <summary>The decision as the traffic path reports it (response metadata, status codes, terminal signals).</summary>
     public static ModerationDecision ToModeration(PolicyDecision decision)
@@ -124,3 +137,6 @@ internal sealed partial class GuardChecker(GuardEngineProvider guard, GatewayMet
     [LoggerMessage(EventId = 6002, Level = LogLevel.Information, Message = "The {Role} check under policy {Policy} blocked: {Categories}")]
     private static partial void LogBlocked(ILogger logger, string role, string policy, string categories);
 }
+
+/// <summary>One guard check's decision, and whether its verdict came from the cache.</summary>
+internal readonly record struct GuardCheck(PolicyDecision Decision, CacheUse Cache);

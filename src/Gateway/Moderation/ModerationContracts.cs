@@ -18,6 +18,9 @@ public sealed class ModerationContext(HttpContext httpContext, GenerationRequest
     /// <summary>The validated request.</summary>
     public GenerationRequest Request { get; } = request;
 
+    /// <summary>The caller's tenant, from authentication; null without API keys.</summary>
+    public string? Tenant => HttpContext.Features.Get<Auth.CallerIdentity>()?.Tenant;
+
     /// <summary>The policy that applies; null when the request is exempt (the served guard model) or not yet selected.</summary>
     public PolicyModel? Policy { get; set; }
 
@@ -29,6 +32,9 @@ public sealed class ModerationContext(HttpContext httpContext, GenerationRequest
 
     /// <summary>How many guard checks judged the streamed response.</summary>
     public int StreamChecks { get; set; }
+
+    /// <summary>How many of the stream's checks took their verdict from the cache.</summary>
+    public int StreamCacheHits { get; set; }
 
     /// <summary>The request's conversation as chat messages for the guard (ADR 004), read once and shared by the prompt
     /// and response checks.</summary>
@@ -48,6 +54,9 @@ public sealed record ModerationDecision(bool Allowed, string? Reason = null, IRe
     /// <summary>What happened, for the response metadata: <c>allowed</c>, <c>flagged</c>, <c>blocked</c>,
     /// <c>fail-open</c>, <c>fail-closed</c> or <c>not-checked</c>.</summary>
     public string? Outcome { get; init; }
+
+    /// <summary>How the check used the verdict cache: <c>hit</c>, <c>miss</c>, or null when it did not.</summary>
+    public string? Cache { get; init; }
 
     /// <summary>Blocked because the guard gave no usable verdict and the policy fails closed (a 503, not a 400).</summary>
     public bool GuardUnavailable { get; init; }

@@ -12,13 +12,15 @@ internal static class ModerationHeaders
     public const string Response = "x-moderation-response";
     public const string ResponseCategories = "x-moderation-response-categories";
     public const string Stream = "x-moderation-stream";
+    public const string PromptCache = "x-moderation-prompt-cache";
+    public const string ResponseCache = "x-moderation-response-cache";
 
     /// <summary>The prompt check's outcome, and the policy.</summary>
-    public static void Add(HttpContext context, ModerationDecision decision) => OnStarting(context, decision, Prompt, PromptCategories);
+    public static void Add(HttpContext context, ModerationDecision decision) => OnStarting(context, decision, Prompt, PromptCategories, PromptCache);
 
     /// <summary>A unary response check's outcome. Added as the response starts, like the prompt's, so an error answer
     /// (2017, or the 503 of a closed fail mode), whose writer clears the headers set before it, carries it too.</summary>
-    public static void AddResponse(HttpContext context, ModerationDecision decision) => OnStarting(context, decision, Response, ResponseCategories);
+    public static void AddResponse(HttpContext context, ModerationDecision decision) => OnStarting(context, decision, Response, ResponseCategories, ResponseCache);
 
     /// <summary>How a stream is moderated (<c>windowed</c>, <c>buffered</c>, <c>audit</c>); its outcome is in the stream's
     /// end, since headers go out before the text is judged.</summary>
@@ -33,7 +35,7 @@ internal static class ModerationHeaders
         }, (context.Response, mode));
     }
 
-    private static void OnStarting(HttpContext context, ModerationDecision decision, string outcomeHeader, string categoriesHeader)
+    private static void OnStarting(HttpContext context, ModerationDecision decision, string outcomeHeader, string categoriesHeader, string cacheHeader)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (decision.Outcome is null)
@@ -42,7 +44,11 @@ internal static class ModerationHeaders
         }
         context.Response.OnStarting(static state =>
         {
-            var (response, decision, outcomeHeader, categoriesHeader) = ((HttpResponse, ModerationDecision, string, string))state;
+            var (response, decision, outcomeHeader, categoriesHeader, cacheHeader) = ((HttpResponse, ModerationDecision, string, string, string))state;
+            if (decision.Cache is { } cache)
+            {
+                response.Headers[cacheHeader] = cache;
+            }
             if (decision.Policy is { } policy)
             {
                 response.Headers[Policy] = policy;
@@ -53,6 +59,6 @@ internal static class ModerationHeaders
                 response.Headers[categoriesHeader] = string.Join(',', categories);
             }
             return Task.CompletedTask;
-        }, (context.Response, decision, outcomeHeader, categoriesHeader));
+        }, (context.Response, decision, outcomeHeader, categoriesHeader, cacheHeader));
     }
 }

@@ -16,7 +16,7 @@ internal sealed class PolicyPromptModerator(GuardChecker checker) : IPromptModer
         {
             return ModerationDecision.Allow with { Policy = policy.Name, Outcome = "not-checked" };
         }
-        var decision = await checker.CheckAsync(policy.Prompt, PromptConversation.From(context), cancellationToken);
-        return GuardChecker.ToModeration(decision);
+        var check = await checker.CheckAsync(policy.Prompt, PromptConversation.From(context), context.Tenant, cancellationToken);
+        return GuardChecker.ToModeration(check);
     }
 }

@@ -26,7 +26,7 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
         {
             return NotChecked(context);
         }
-        return GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, cancellationToken));
+        return GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, context.Tenant, cancellationToken));
     }
 
     public StreamModeration BeginStream(ModerationContext context)
@@ -38,12 +38,13 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
         }
         var settings = role.Streaming ?? StreamingSettings.Default;
         var prompt = context.PromptMessages;
+        var tenant = context.Tenant;
         return new StreamModeration(
             role.PolicyName,
             settings,
             async (snapshot, cancellationToken) =>
                 PromptConversation.WithResponse(prompt, snapshot.Text, snapshot.ToolCalls) is { } conversation
-                    ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, cancellationToken))
+                    ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, tenant, cancellationToken))
                     : ModerationDecision.Allow with { Policy = role.PolicyName, Outcome = "not-checked" },
             failure => GuardChecker.ToModeration(checker.Fail(role, failure)),
             settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter(role) : null);

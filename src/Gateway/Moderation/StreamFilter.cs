@@ -86,6 +86,9 @@ internal sealed class StreamFilter : IDisposable
     /// null while no check finished.</summary>
     public ModerationDecision? Outcome => _worst;
 
+    /// <summary>How many finished checks took their verdict from the cache.</summary>
+    public int CacheHits { get; private set; }
+
     /// <summary>How many checks were started.</summary>
     public int CheckCount { get; private set; }
 
@@ -371,6 +374,10 @@ internal sealed class StreamFilter : IDisposable
 
     private void Note(ModerationDecision decision)
     {
+        if (decision.Cache == "hit")
+        {
+            CacheHits++;
+        }
         if (_worst is null || Rank(decision) > Rank(_worst))
         {
             _worst = decision;

@@ -27,16 +27,20 @@ internal sealed partial class AuditStep(ILogger<AuditStep> logger)
             status,
             prompt?.Outcome ?? "not-checked",
             Categories(prompt),
+            prompt?.Cache ?? "none",
             response?.Outcome ?? "not-checked",
             Categories(response),
-            context.StreamChecks);
+            response?.Cache ?? "none",
+            context.StreamChecks,
+            context.StreamCacheHits);
     }
 
     private static string Categories(ModerationDecision? decision) => decision?.Categories is { Count: > 0 } c ? string.Join(',', c) : "";
 
     [LoggerMessage(EventId = 6100, Level = LogLevel.Information, Message =
-        "Moderation: policy {Policy}, request {RequestId}, tenant {Tenant}, model {Model}, status {Status}, prompt {PromptOutcome} [{PromptCategories}], response {ResponseOutcome} [{ResponseCategories}], stream checks {StreamChecks}")]
+        "Moderation: policy {Policy}, request {RequestId}, tenant {Tenant}, model {Model}, status {Status}, prompt {PromptOutcome} [{PromptCategories}] cache {PromptCache}, response {ResponseOutcome} [{ResponseCategories}] cache {ResponseCache}, stream checks {StreamChecks} ({StreamCacheHits} from the cache)")]
     private static partial void LogDecision(
         ILogger logger, string policy, string requestId, string tenant, string model, int status,
-        string promptOutcome, string promptCategories, string responseOutcome, string responseCategories, int streamChecks);
+        string promptOutcome, string promptCategories, string promptCache, string responseOutcome, string responseCategories,
+        string responseCache, int streamChecks, int streamCacheHits);
 }

@@ -91,6 +91,7 @@ internal sealed partial class GenerationResponder
         {
             moderation.ResponseDecision = filter.Terminal ?? filter.Outcome;
             moderation.StreamChecks = filter.CheckCount;
+            moderation.StreamCacheHits = filter.CacheHits;
             if (read is not null)
             {
                 // The upstream read still pending is cancelled and observed before the body is disposed.

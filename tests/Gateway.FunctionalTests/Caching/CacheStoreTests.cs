@@ -1,3 +1,4 @@
+using Gateway.Caching;
 using Gateway.FunctionalTests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.Hybrid;
@@ -27,7 +28,7 @@ public sealed class CacheStoreTests
 
         Assert.Equal("written by the first gateway", read);
         Assert.Equal(0, calls);
-        Assert.IsAssignableFrom<RedisCache>(second.Services.GetRequiredService<IDistributedCache>());
+        Assert.IsType<GuardedDistributedCache>(second.Services.GetRequiredService<IDistributedCache>());
         Assert.Contains(CapturingLoggerProvider.Instance.Lines, l => l.Contains("Redis at 127.0.0.1:" + redis.Port, StringComparison.Ordinal));
     }
 
@@ -44,7 +45,7 @@ public sealed class CacheStoreTests
         }
 
         Assert.Equal(1, calls);
-        Assert.False(gateway.Services.GetService<IDistributedCache>() is RedisCache);
+        Assert.False(gateway.Services.GetService<IDistributedCache>() is GuardedDistributedCache);
         Assert.Contains(CapturingLoggerProvider.Instance.Lines, l => l.Contains("in memory only (Cache:Redis is not set)", StringComparison.Ordinal));
     }
 

@@ -1,3 +1,4 @@
+using Gateway.Caching;
 using Gateway.Guarding;
 using Gateway.Moderation;
 using Gateway.Telemetry;
@@ -57,7 +58,7 @@ public sealed class GuardCheckerEngineTests : IDisposable
         var role = Role(model);
         var checker = Checker(new GuardEngineProvider([new("a", _a), new("b", _b), new("main", _default)], "main"));
 
-        var decision = await checker.CheckAsync(role, GuardConversation.ForPrompt("hello"), CancellationToken.None);
+        var (decision, _) = await checker.CheckAsync(role, GuardConversation.ForPrompt("hello"), null, CancellationToken.None);
 
         Assert.Equal(policy, decision.PolicyName);
         Assert.Equal(outcome, decision.Outcome);
@@ -72,7 +73,7 @@ public sealed class GuardCheckerEngineTests : IDisposable
         var role = Role(model);
         var checker = Checker(new GuardEngineProvider([new("a", _a), new("b", _b), new("main", _default)], "main"));
 
-        var decision = await checker.CheckAsync(role, GuardConversation.ForPrompt("hello"), CancellationToken.None);
+        var (decision, _) = await checker.CheckAsync(role, GuardConversation.ForPrompt("hello"), null, CancellationToken.None);
 
         Assert.Equal(outcome, decision.Outcome);
         Assert.Equal(GuardFailureKind.EngineError, decision.Failure);
@@ -81,7 +82,7 @@ public sealed class GuardCheckerEngineTests : IDisposable
     }
 
     private GuardChecker Checker(GuardEngineProvider provider) =>
-        new(provider, new GatewayMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), TimeProvider.System,
+        new(provider, VerdictCache.Off, new GatewayMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()), TimeProvider.System,
             NullLogger<GuardChecker>.Instance);
 
     /// <summary>The prompt role of the policy for <paramref name="model"/>, validated against engines a, b, main (the
