@@ -10,7 +10,8 @@ namespace Bench.LoadGen;
 /// <param name="TotalMs">The last text released (the end of the stream).</param>
 /// <param name="PromptCalls">Guard calls for the prompt.</param>
 /// <param name="ResponseCalls">Guard calls for the response.</param>
-/// <param name="Windows">Windows that closed before the upstream ended (windowed only).</param>
+/// <param name="Windows">Windows that closed before the upstream ended (windowed only); one that closes while the
+/// previous one still waits for a free check (all <c>maxChecksInFlight</c> busy) joins it.</param>
 /// <param name="ResponseCheckStartsMs">When each response check starts, in ms after the prompt check started.</param>
 internal sealed record StreamPrediction(double FirstTextMs, double TotalMs, int PromptCalls, int ResponseCalls, int Windows, IReadOnlyList<double> ResponseCheckStartsMs)
 {
@@ -91,7 +92,8 @@ internal sealed record StreamPrediction(double FirstTextMs, double TotalMs, int 
             held.Enqueue(units);
             if (windowUnits >= o.Window || (windowUnits >= o.MinWindow && EndsSentence(tokens[i])))
             {
-                windows++;
+                // A window that closes while the previous one still waits for a free check joins it.
+                windows += wanted ? 0 : 1;
                 wanted = true;
                 StartWanted(now);
             }
