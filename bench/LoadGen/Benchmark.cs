@@ -197,7 +197,7 @@ internal static class Benchmark
     private static string Ratio(double value, double baseline) =>
         double.IsNaN(value) || double.IsNaN(baseline) || baseline == 0 ? "–" : (value / baseline).ToString("F2", CultureInfo.InvariantCulture) + "×";
 
-    private static string CpuModel()
+    internal static string CpuModel()
     {
         try
         {

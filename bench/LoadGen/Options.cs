@@ -44,7 +44,8 @@ internal sealed class Options
 
     public string? Commit { get; init; }
 
-    public static Options Parse(IReadOnlyList<string> args)
+    /// <summary><c>--name value</c> and <c>--name=value</c> pairs, by name.</summary>
+    public static Dictionary<string, string> Pairs(IReadOnlyList<string> args)
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
@@ -68,6 +69,12 @@ internal sealed class Options
                 throw new ArgumentException($"'{arg}' needs a value");
             }
         }
+        return values;
+    }
+
+    public static Options Parse(IReadOnlyList<string> args)
+    {
+        var values = Pairs(args);
         string Required(string name) => values.Remove(name, out var v) ? v : throw new ArgumentException($"--{name} is required");
         string? Optional(string name) => values.Remove(name, out var v) && v.Length > 0 ? v : null;
         static int? Pid(string? v) => v is null ? null : int.Parse(v, CultureInfo.InvariantCulture);

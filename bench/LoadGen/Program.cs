@@ -5,6 +5,7 @@ using Bench.LoadGen;
 //   ports N            prints N free loopback TCP ports
 //   wait URL [SECS]    waits until GET URL answers 200
 //   run OPTIONS        runs the proxy-overhead scenarios and writes a markdown report (see Options)
+//   stream OPTIONS     runs the streamed-moderation benchmark and writes a markdown report (see StreamOptions)
 try
 {
     return args switch
@@ -13,6 +14,7 @@ try
         ["wait", var url] => await Ports.WaitAsync(new Uri(url), TimeSpan.FromSeconds(60)),
         ["wait", var url, var secs] => await Ports.WaitAsync(new Uri(url), TimeSpan.FromSeconds(double.Parse(secs, CultureInfo.InvariantCulture))),
         ["run", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
+        ["stream", .. var rest] => await StreamBenchmark.RunAsync(StreamOptions.Parse(rest)),
         _ => Usage(),
     };
 }
@@ -32,6 +34,12 @@ static int Usage()
                                  [--connections 1,16,64] [--prime 2] [--warmup 3] [--duration 10] [--scenarios NAME,...]
                                  [--rounds 5] [--max-foreign-cores 0.2] [--quiet-wait 10]
                                  [--out FILE] [--command TEXT] [--commit TEXT]
+               Bench.LoadGen stream --gateway URL --guard URL [--gateway-pid PID] [--upstream-pid PID] [--guard-pid PID]
+                                 [--tokens 500] [--tokens-per-second 100] [--first-token-ms MS] [--latencies 5,20,100]
+                                 [--matrix openai-chat:windowed,openai-chat:buffered,openai-chat:prompt-only:20,workers-ai:windowed]
+                                 [--rounds 4] [--concurrency 1] [--warmup-rounds 2] [--warmup-tokens 40]
+                                 [--window 400] [--min-window 100] [--hold-back 100] [--max-checks-in-flight 2]
+                                 [--max-foreign-cores 0.2] [--quiet-wait 5] [--out FILE] [--command TEXT] [--commit TEXT]
         """);
     return 2;
 }
