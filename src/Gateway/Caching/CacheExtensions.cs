@@ -32,8 +32,12 @@ public static partial class CacheExtensions
             Expiration = options.Expiration,
             LocalCacheExpiration = options.LocalExpiration,
         });
-        // The in-memory level is bounded by the bytes of its entries.
-        services.Configure<MemoryCacheOptions>(memory => memory.SizeLimit = options.LocalSizeLimit);
+        // The in-memory level is bounded by the bytes of its entries, and ages on the host's clock like everything else.
+        services.AddOptions<MemoryCacheOptions>().Configure<TimeProvider>((memory, time) =>
+        {
+            memory.SizeLimit = options.LocalSizeLimit;
+            memory.Clock = new TimeProviderClock(time);
+        });
         if (options.Redis is { Length: > 0 } redis)
         {
             services.AddStackExchangeRedisCache(cache =>
