@@ -24,6 +24,29 @@ public interface IGuardEngine
     /// <summary>The engine's health, from its recent calls.</summary>
     GuardEngineHealth Health { get; }
 
+    /// <summary>
+    /// A stable identity of the engine and its model for verdict cache keys: the same string, in this and later
+    /// processes, exactly when the same prompt text gets the same verdict. It covers the model (for the ONNX engine, the
+    /// model digest recorded in the manifest), the tokenizer and the settings that change an answer (context window,
+    /// answer tokens, log-probabilities), never credentials; the prompt format and taxonomy are covered by
+    /// <see cref="GetPromptFormatDigest"/>. The default, for engines that know no better, is
+    /// <c>Name|Model|Family</c>.
+    /// </summary>
+    string CacheIdentity => $"{Name}|{Model}|{Family}";
+
+    /// <summary>
+    /// A digest of the fixed parts of the prompt the engine renders for <paramref name="role"/> with
+    /// <paramref name="taxonomy"/>: everything in the prompt except the conversation, and the category table verdicts
+    /// are resolved against (<see cref="LlamaGuardPromptRenderer.GetFormatDigest(GuardRole)"/>). Equal taxonomies give
+    /// equal digests in every engine of the same family; computed once per taxonomy and role, then looked up.
+    /// </summary>
+    /// <param name="taxonomy">The conversation's taxonomy; <see langword="null"/> for the engine's own.</param>
+    /// <param name="role">The role being classified.</param>
+    /// <returns>64 lowercase hex digits.</returns>
+    /// <exception cref="ArgumentException">The taxonomy was built for another family.</exception>
+    string GetPromptFormatDigest(GuardTaxonomy? taxonomy, GuardRole role) =>
+        LlamaGuardPromptRenderer.GetFormatDigest(Family, taxonomy ?? Taxonomy, role);
+
     /// <summary>Classifies a conversation; the role of its last turn decides whether the prompt or the response is judged.</summary>
     ValueTask<GuardVerdict> ClassifyAsync(GuardConversation conversation, CancellationToken cancellationToken);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace Guard.Engines;
@@ -18,6 +19,18 @@ public sealed class OpenAiGuardEngine(RemoteGuardOptions options, HttpClient htt
 
     /// <inheritdoc />
     public override string Name { get; } = string.IsNullOrWhiteSpace(name) ? EngineName : name;
+
+    /// <inheritdoc />
+    protected override string Kind => EngineName;
+
+    /// <summary>Adds <c>logprobs=off</c>, or <c>logprobs=top&lt;n&gt;</c> with the alternatives asked for: they decide
+    /// whether and how exactly verdicts carry an unsafe probability.</summary>
+    /// <param name="fields">The fields so far.</param>
+    protected override void AddCacheIdentityFields(IList<(string Key, string Value)> fields)
+    {
+        ArgumentNullException.ThrowIfNull(fields);
+        fields.Add(("logprobs", Options.Logprobs ? string.Create(CultureInfo.InvariantCulture, $"top{Options.TopLogprobs}") : "off"));
+    }
 
     /// <summary>Whether verdicts carry an unsafe probability: log-probabilities are asked for (<see cref="RemoteGuardOptions.Logprobs"/>).</summary>
     public bool ReportsUnsafeProbability => Options.Logprobs;

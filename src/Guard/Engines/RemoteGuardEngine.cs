@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Guard.Conversations;
@@ -21,6 +23,8 @@ public abstract class RemoteGuardEngine : IGuardEngine
     private readonly Func<string, int> _countTokens;
     private readonly GuardHealthTracker _health;
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
+    private readonly bool _exactTokenCounts;
+    private string? _cacheIdentity;
 
     /// <summary>Creates the engine.</summary>
     /// <param name="options">Validated options.</param>
@@ -37,6 +41,7 @@ public abstract class RemoteGuardEngine : IGuardEngine
         Taxonomy = GuardTaxonomy.FromConfig(options.Family, options.Taxonomy);
         _renderers = new PromptRendererCache(new LlamaGuardPromptRenderer(options.Family, Taxonomy));
         _countTokens = countTokens ?? EstimateTokens;
+        _exactTokenCounts = countTokens is not null;
         _health = new GuardHealthTracker(time);
         _pipeline = RemoteGuardResilience.Build(options, time, _health);
     }
@@ -64,6 +69,29 @@ public abstract class RemoteGuardEngine : IGuardEngine
 
     /// <inheritdoc />
     public GuardEngineHealth Health => _health.Snapshot;
+
+    /// <summary>
+    /// The engine's identity for verdict cache keys:
+    /// <c>&lt;kind&gt;|base=&lt;address&gt;|model=...|family=...|context=...|max_tokens=...|tokens=estimate or tokenizer</c>,
+    /// and what the engine kind adds (an OpenAI-compatible engine: <c>|logprobs=off</c> or <c>|logprobs=top&lt;n&gt;</c>).
+    /// The base address is written as scheme, host, port and path only: no user info, query or fragment; the API token
+    /// and the account id are never part of it. <c>context</c> and <c>tokens</c> decide truncation, <c>max_tokens</c>
+    /// bounds the answer. The configured engine name is not part of it.
+    /// </summary>
+    /// <remarks>Made on first use from the options; the options must not change after the engine is created.</remarks>
+    public string CacheIdentity => _cacheIdentity ??= BuildCacheIdentity();
+
+    /// <summary>The engine kind that starts <see cref="CacheIdentity"/> (for example <c>remote-openai</c>); the type name unless overridden.</summary>
+    protected virtual string Kind => GetType().Name;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The taxonomy was built for another family.</exception>
+    /// <remarks>The engine's own taxonomy is a field read; another one a lock-free lookup in
+    /// <see cref="LlamaGuardPromptRenderer.GetFormatDigest(GuardFamily, GuardTaxonomy?, GuardRole)"/>'s cache.</remarks>
+    public string GetPromptFormatDigest(GuardTaxonomy? taxonomy, GuardRole role) =>
+        taxonomy is null || ReferenceEquals(taxonomy, _renderers.Default.Taxonomy)
+            ? _renderers.Default.GetFormatDigest(role)
+            : LlamaGuardPromptRenderer.GetFormatDigest(Family, taxonomy, role);
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The conversation's taxonomy was built for another family.</exception>
@@ -108,6 +136,27 @@ public abstract class RemoteGuardEngine : IGuardEngine
             _health.Failure(failure.Message);
             throw failure;
         }
+    }
+
+    /// <summary>Adds the settings of this engine kind that change its answers to <see cref="CacheIdentity"/>, after the shared ones.</summary>
+    /// <param name="fields">The fields so far; add <c>(key, value)</c> pairs.</param>
+    protected virtual void AddCacheIdentityFields(IList<(string Key, string Value)> fields)
+    {
+    }
+
+    private string BuildCacheIdentity()
+    {
+        var fields = new List<(string Key, string Value)>
+        {
+            ("base", EngineIdentity.Address(Options.BaseAddress)),
+            ("model", Options.Model),
+            ("family", Options.Family.ToString()),
+            ("context", Options.ContextTokens.ToString(CultureInfo.InvariantCulture)),
+            ("max_tokens", Options.MaxTokens.ToString(CultureInfo.InvariantCulture)),
+            ("tokens", _exactTokenCounts ? "tokenizer" : "estimate"),
+        };
+        AddCacheIdentityFields(fields);
+        return EngineIdentity.Join(Kind, CollectionsMarshal.AsSpan(fields));
     }
 
     /// <summary>Sends one call (retried by the resilience pipeline); throws <see cref="RemoteStatusException"/> for HTTP

@@ -20,6 +20,9 @@ public sealed class WorkersAiGuardEngine(RemoteGuardOptions options, HttpClient 
     public override string Name { get; } = string.IsNullOrWhiteSpace(name) ? EngineName : name;
 
     /// <inheritdoc />
+    protected override string Kind => EngineName;
+
+    /// <inheritdoc />
     protected override async Task<GuardCompletion> SendAsync(string prompt, int maxTokens, CancellationToken cancellationToken)
     {
         var uri = new Uri(Options.BaseAddress!, $"client/v4/accounts/{Uri.EscapeDataString(Options.AccountId!)}/ai/run/{Options.Model}");

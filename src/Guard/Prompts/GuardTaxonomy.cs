@@ -13,6 +13,13 @@ public sealed class GuardTaxonomy : IEquatable<GuardTaxonomy>
     private readonly FrozenDictionary<string, GuardCategory> _byCode;
     private readonly int _hash;
 
+    // Two per family (user, agent).
+    private static readonly int FormatDigestSlotCount = 2 * (Enum.GetValues<GuardFamily>().Max(f => (int)f) + 1);
+
+    // Prompt format digests of this instance by family and role, filled on first use by
+    // LlamaGuardPromptRenderer.GetFormatDigest; derived from the immutable categories, so equality ignores it.
+    private string?[]? _formatDigests;
+
     private GuardTaxonomy(IReadOnlyList<GuardCategory> categories, GuardFamily? family)
     {
         Categories = categories;
@@ -110,6 +117,12 @@ public sealed class GuardTaxonomy : IEquatable<GuardTaxonomy>
             ? new GuardTaxonomy(categories, family)
             : throw new ArgumentException(GuardTaxonomyValidator.Describe(errors), nameof(config));
     }
+
+    /// <summary>Slots for this instance's prompt format digests, two (user, agent) per family.</summary>
+    internal string?[] FormatDigestSlots =>
+        Volatile.Read(ref _formatDigests)
+        ?? Interlocked.CompareExchange(ref _formatDigests, new string?[FormatDigestSlotCount], null)
+        ?? _formatDigests!;
 
     /// <summary>Finds a category by code, ignoring case.</summary>
     /// <param name="code">The code, e.g. <c>S1</c>.</param>

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Text;
 using Guard.Conversations;
 
@@ -9,6 +12,14 @@ namespace Guard.Prompts;
 /// </summary>
 public sealed class LlamaGuardPromptRenderer
 {
+    /// <summary>The version of the format digest's rule, written into every digest.</summary>
+    public const int FormatDigestVersion = 1;
+
+    // Renderers behind the static GetFormatDigest, by family and taxonomy; cleared when it grows past this many.
+    private const int FormatRendererCapacity = 64;
+    private static readonly ConcurrentDictionary<(GuardFamily Family, GuardTaxonomy Taxonomy), LlamaGuardPromptRenderer> FormatRenderers = new();
+
+    private readonly string?[] _formatDigests = new string?[2];
     private readonly string[] _prefixes;
     private readonly string[] _suffixes;
     private readonly PromptSegment[][] _prefixSegments;
@@ -54,6 +65,80 @@ public sealed class LlamaGuardPromptRenderer
     /// <summary>The suffix as segments, control tokens separate (cached).</summary>
     /// <param name="role">The role being classified.</param>
     public IReadOnlyList<PromptSegment> GetSuffixSegments(GuardRole role) => _suffixSegments[Index(role)];
+
+    /// <summary>
+    /// A digest of everything this renderer puts into a prompt for <paramref name="role"/> except the conversation, and
+    /// of the category table verdicts are resolved against: equal for equal family, taxonomy and role, different when
+    /// any of them changes the prompt or a verdict. Computed on first use, then a field read.
+    /// </summary>
+    /// <remarks>
+    /// The SHA-256, in lowercase hex, of the UTF-8 records <c>&lt;tag&gt;&lt;byte length&gt;:&lt;text&gt;</c> in this order:
+    /// <c>V</c> the rule's version (<see cref="FormatDigestVersion"/>), <c>F</c> the family's name, <c>R</c> the role's
+    /// name; each prefix segment (<see cref="GetPrefixSegments"/>) as <c>S</c> if it is a control token, else <c>T</c>;
+    /// <c>C</c> with empty text where the conversation goes; each suffix segment (<see cref="GetSuffixSegments"/>) the
+    /// same way; then for each category in order <c>K</c> its code, <c>N</c> its name, <c>D</c> its description and,
+    /// only when it has one, <c>H</c> its explicit heading. For example <c>F11:LlamaGuard1</c>.
+    /// </remarks>
+    /// <param name="role">The role being classified.</param>
+    /// <returns>64 lowercase hex digits.</returns>
+    public string GetFormatDigest(GuardRole role)
+    {
+        var index = Index(role);
+        var digest = Volatile.Read(ref _formatDigests[index]);
+        if (digest is null)
+        {
+            // Two threads may both compute it; they compute the same string.
+            digest = ComputeFormatDigest(role);
+            Volatile.Write(ref _formatDigests[index], digest);
+        }
+
+        return digest;
+    }
+
+    /// <summary>
+    /// The format digest (<see cref="GetFormatDigest(GuardRole)"/>) of a family and taxonomy without an engine. The
+    /// digest is kept with the taxonomy instance, so later calls with it are an array read; an equal taxonomy instance
+    /// finds the renderer made for the first in a small bounded dictionary.
+    /// </summary>
+    /// <param name="family">The Llama Guard generation.</param>
+    /// <param name="taxonomy">The categories; <see langword="null"/> for the family's defaults.</param>
+    /// <param name="role">The role being classified.</param>
+    /// <returns>64 lowercase hex digits.</returns>
+    /// <exception cref="ArgumentException">The taxonomy was built for another family.</exception>
+    public static string GetFormatDigest(GuardFamily family, GuardTaxonomy? taxonomy, GuardRole role)
+    {
+        if (!Enum.IsDefined(family))
+        {
+            throw new ArgumentOutOfRangeException(nameof(family), family, "Unknown Llama Guard family.");
+        }
+
+        taxonomy ??= GuardTaxonomy.ForFamily(family);
+        if (taxonomy.Family is { } built && built != family)
+        {
+            throw new ArgumentException($"The taxonomy was built for {built}, not {family}; build it for {family} (GuardTaxonomy.FromConfig({family}, ...)).", nameof(taxonomy));
+        }
+
+        var slots = taxonomy.FormatDigestSlots;
+        var slot = (2 * (int)family) + Index(role);
+        var digest = Volatile.Read(ref slots[slot]);
+        if (digest is null)
+        {
+            if (!FormatRenderers.TryGetValue((family, taxonomy), out var renderer))
+            {
+                if (FormatRenderers.Count >= FormatRendererCapacity)
+                {
+                    FormatRenderers.Clear();
+                }
+
+                renderer = FormatRenderers.GetOrAdd((family, taxonomy), static key => new LlamaGuardPromptRenderer(key.Family, key.Taxonomy));
+            }
+
+            digest = renderer.GetFormatDigest(role);
+            Volatile.Write(ref slots[slot], digest);
+        }
+
+        return digest;
+    }
 
     /// <summary>The conversation part: each turn as <c>Label: stripped text</c> and a blank line, oldest first.</summary>
     /// <param name="conversation">The conversation.</param>
@@ -130,6 +215,44 @@ public sealed class LlamaGuardPromptRenderer
         GuardRole.Agent => 1,
         _ => throw new ArgumentOutOfRangeException(nameof(role), role, "Unknown guard role."),
     };
+
+    private string ComputeFormatDigest(GuardRole role)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AppendRecord(hash, 'V', FormatDigestVersion.ToString(CultureInfo.InvariantCulture));
+        AppendRecord(hash, 'F', Family.ToString());
+        AppendRecord(hash, 'R', role.ToString());
+        foreach (var segment in GetPrefixSegments(role))
+        {
+            AppendRecord(hash, segment.IsSpecial ? 'S' : 'T', segment.Text);
+        }
+
+        AppendRecord(hash, 'C', string.Empty);
+        foreach (var segment in GetSuffixSegments(role))
+        {
+            AppendRecord(hash, segment.IsSpecial ? 'S' : 'T', segment.Text);
+        }
+
+        foreach (var category in Taxonomy.Categories)
+        {
+            AppendRecord(hash, 'K', category.Code);
+            AppendRecord(hash, 'N', category.Name);
+            AppendRecord(hash, 'D', category.Description);
+            if (category.Heading is { } heading)
+            {
+                AppendRecord(hash, 'H', heading);
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void AppendRecord(IncrementalHash hash, char tag, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        hash.AppendData(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{tag}{bytes.Length}:")));
+        hash.AppendData(bytes);
+    }
 
     private RenderedPrompt Render(GuardConversation conversation, bool truncated)
     {

@@ -7,9 +7,11 @@ namespace Guard.Onnx.Builder;
 /// Writes a model directory for the ONNX guard engine from Llama weights: <c>model.onnx</c> (and <c>model.onnx.data</c>),
 /// <c>config.json</c>, <c>manifest.json</c> and the tokenizer files.
 /// </summary>
-/// <remarks>The graph has the Optimum / onnxruntime-genai decoder signature: <c>input_ids</c>, <c>attention_mask</c>,
+/// <remarks><para>The graph has the Optimum / onnxruntime-genai decoder signature: <c>input_ids</c>, <c>attention_mask</c>,
 /// <c>position_ids</c>, <c>past_key_values.{i}.key/value</c> in; <c>logits</c>, <c>present.{i}.key/value</c> out
-/// (see <see cref="LlamaDecoderGraph"/> for how it is built).</remarks>
+/// (see <see cref="LlamaDecoderGraph"/> for how it is built).</para>
+/// <para>The manifest records the model digest (<see cref="ModelManifest.WeightsSha256"/>, rule in
+/// <see cref="ModelDigest"/>) over the graph and external-data files, hashed as they are written.</para></remarks>
 public static class LlamaOnnxBuilder
 {
     /// <summary>The graph file name.</summary>
@@ -76,6 +78,8 @@ public static class LlamaOnnxBuilder
         var dataPath = Path.Combine(outputDirectory, ExternalDataFileName);
         File.Delete(dataPath);
 
+        // Both files are hashed as they are written, for the manifest's model digest.
+        var files = new List<ModelFileDigest>(2);
         using (var writer = new WeightWriter(type, external ? dataPath : null))
         {
             var graph = LlamaDecoderGraph.Build(weights, writer, type, options.LastTokenLogitsOnly);
@@ -86,9 +90,16 @@ public static class LlamaOnnxBuilder
             model.Metadata.Add(new OnnxStringEntryProto("model_id", options.ModelId));
             model.Metadata.Add(new OnnxStringEntryProto("family", options.Family.ToString()));
             model.Metadata.Add(new OnnxStringEntryProto("source", weights.Source));
-            using var stream = new FileStream(graphPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            using var stream = new HashingFileStream(graphPath);
             model.WriteTo(stream);
+            files.Add(stream.Complete(GraphFileName));
+            if (writer.Complete() is { } data)
+            {
+                files.Add(data);
+            }
         }
+
+        files.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
 
         LlamaConfigJson.Write(config, Path.Combine(outputDirectory, LlamaConfigJson.FileName));
         foreach (var file in tokenizerFiles)
@@ -110,6 +121,8 @@ public static class LlamaOnnxBuilder
             Graph = GraphFileName,
             Source = weights.Source,
             RandomWeights = weights.IsRandom,
+            WeightsSha256 = ModelDigest.Combine(files),
+            WeightsFiles = files,
         };
         manifest.Write(outputDirectory);
         return manifest;

@@ -1,16 +1,19 @@
+using Guard.Onnx.Models;
+
 namespace Guard.Onnx.Builder;
 
 /// <summary>
 /// Turns weights into initializers: inline (<c>raw_data</c> produced while <c>model.onnx</c> is written) or external
 /// (written at once to the data file, one tensor at a time, each at a 4096-byte aligned offset so ONNX Runtime can map it).
 /// </summary>
-/// <remarks>Either way only one tensor is held in memory at a time, so a 7B-shaped model streams through.</remarks>
+/// <remarks>Either way only one tensor is held in memory at a time, so a 7B-shaped model streams through. The data
+/// file is hashed as it is written (<see cref="Complete"/>).</remarks>
 internal sealed class WeightWriter : IDisposable
 {
     private const int Alignment = 4096;
 
     private readonly OnnxDataType _type;
-    private readonly FileStream? _data;
+    private readonly HashingFileStream? _data;
     private readonly string? _location;
 
     /// <param name="type">The element type of the weights.</param>
@@ -20,7 +23,7 @@ internal sealed class WeightWriter : IDisposable
         _type = type;
         if (externalDataPath is not null)
         {
-            _data = new FileStream(externalDataPath, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+            _data = new HashingFileStream(externalDataPath);
             _location = Path.GetFileName(externalDataPath);
         }
     }
@@ -47,6 +50,9 @@ internal sealed class WeightWriter : IDisposable
         WeightEncoder.Write(_data, Checked(name, values(), count), _type);
         return OnnxTensorProto.External(name, _type, dims, _location!, offset, length);
     }
+
+    /// <summary>Closes the external data file and returns its digest; <see langword="null"/> for inline weights.</summary>
+    public ModelFileDigest? Complete() => _data?.Complete(_location!);
 
     public void Dispose() => _data?.Dispose();
 

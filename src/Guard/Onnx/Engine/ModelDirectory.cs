@@ -141,6 +141,7 @@ internal sealed class ModelDirectory
             errors.Add($"graph \"{manifest.Graph}\" must be a file name inside the model directory");
         }
 
+        CheckDigest(manifest, errors);
         if (manifest.Config is null)
         {
             errors.Add("config is missing");
@@ -153,6 +154,37 @@ internal sealed class ModelDirectory
         if (errors.Count > 0)
         {
             throw new OnnxModelLoadException(manifestPath, string.Join("; ", errors), null);
+        }
+    }
+
+    private static void CheckDigest(ModelManifest manifest, List<string> errors)
+    {
+        if (manifest.WeightsSha256 is { } digest && !ModelDigest.IsSha256Hex(digest))
+        {
+            errors.Add($"weights_sha256 \"{digest}\" is not 64 hex digits");
+        }
+
+        if (manifest.WeightsFiles is not { } files)
+        {
+            return;
+        }
+
+        if (manifest.WeightsSha256 is null)
+        {
+            errors.Add("weights_files is given without weights_sha256");
+        }
+
+        var fileErrors = ModelDigest.Check(files);
+        fileErrors.AddRange(files.Where(f => f?.Name is { Length: > 0 } name && (System.IO.Path.IsPathRooted(name) || name.Split('/', '\\').Contains("..")))
+            .Select(f => $"name \"{f.Name}\" must be a path inside the model directory"));
+        if (fileErrors.Count > 0)
+        {
+            errors.AddRange(fileErrors.Select(e => "weights_files" + (e.StartsWith('[') ? e : " " + e)));
+        }
+        else if (manifest.WeightsSha256 is { } recorded && ModelDigest.IsSha256Hex(recorded)
+            && !string.Equals(ModelDigest.Combine(files), recorded, StringComparison.OrdinalIgnoreCase))
+        {
+            errors.Add("weights_sha256 is not the digest of weights_files (the manifest was edited by hand?); rebuild the model directory");
         }
     }
 

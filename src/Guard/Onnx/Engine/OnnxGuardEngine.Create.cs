@@ -1,4 +1,6 @@
+using System.Globalization;
 using Guard.Conversations;
+using Guard.Engines;
 using Guard.Prompts;
 using Microsoft.ML.OnnxRuntime;
 
@@ -43,6 +45,7 @@ public sealed partial class OnnxGuardEngine
                 null);
         }
 
+        var identity = Identity(model, context, options.MaxCategoryTokens, warnings);
         var renderer = new LlamaGuardPromptRenderer(manifest.Family, GuardTaxonomy.FromConfig(manifest.Family, options.Taxonomy));
         var encoder = new PromptEncoder(model.Tokenizer, manifest.Family, model.TokenizerPath);
         CheckFixedTextFits(renderer, encoder, context, options.MaxCategoryTokens);
@@ -63,7 +66,7 @@ public sealed partial class OnnxGuardEngine
             }
 
             return new OnnxGuardEngine(model, decoder, empty, encoder, prefixes, renderer, options, context, warnings,
-                string.IsNullOrWhiteSpace(name) ? EngineName : name);
+                string.IsNullOrWhiteSpace(name) ? EngineName : name, identity);
         }
         catch
         {
@@ -80,6 +83,26 @@ public sealed partial class OnnxGuardEngine
 
             throw;
         }
+    }
+
+    /// <summary>
+    /// The engine's <see cref="CacheIdentity"/>: everything that changes the answer to the same conversation, from the
+    /// model directory (the manifest's model digest, the tokenizer) and from the options (the context window, which decides
+    /// truncation, and the answer tokens, which bound the category list). Decoding is always greedy. Execution provider,
+    /// threads and prefix reuse are left out: they change nothing but rounding.
+    /// </summary>
+    private static string Identity(ModelDirectory model, int context, int maxCategoryTokens, List<string> warnings)
+    {
+        var manifest = model.Manifest;
+        return EngineIdentity.Join(
+            EngineName,
+            ("family", manifest.Family.ToString()),
+            ("model", manifest.ModelId),
+            ("dtype", manifest.DType),
+            ("weights", ModelIdentity.Weights(model, warnings)),
+            ("tokenizer", ModelIdentity.Tokenizer(model)),
+            ("context", context.ToString(CultureInfo.InvariantCulture)),
+            ("answer_tokens", maxCategoryTokens.ToString(CultureInfo.InvariantCulture)));
     }
 
     private static void CheckFixedTextFits(LlamaGuardPromptRenderer renderer, PromptEncoder encoder, int context, int maxCategoryTokens)

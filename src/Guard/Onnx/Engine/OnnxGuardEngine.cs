@@ -63,9 +63,11 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         OnnxGuardEngineOptions options,
         int contextTokens,
         IReadOnlyList<string> warnings,
-        string name)
+        string name,
+        string cacheIdentity)
     {
         Name = name;
+        CacheIdentity = cacheIdentity;
         _model = model;
         _decoder = decoder;
         _empty = empty;
@@ -96,7 +98,27 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     /// <inheritdoc />
     public GuardEngineHealth Health => _health.Snapshot;
 
-    /// <summary>Start-up findings the host should log as warnings: a CUDA to CPU fallback, random weights, an EOS mismatch.</summary>
+    /// <summary>
+    /// The engine's identity for verdict cache keys, fixed at start-up:
+    /// <c>onnx|family=...|model=...|dtype=...|weights=sha256:...|tokenizer=sha256:...|context=...|answer_tokens=...</c>.
+    /// <c>weights</c> is the model digest the builder recorded in the manifest (<see cref="Models.ModelManifest.WeightsSha256"/>);
+    /// for a manifest without one, or whose listed files now have other lengths, it is
+    /// <c>files-sha256:</c> over the model directory's file names, sizes and modification times, and
+    /// <see cref="Warnings"/> says so. <c>tokenizer</c> is a digest of the tokenizer files loaded. The configured engine
+    /// name, execution provider, threads and prefix reuse are not part of it (they change nothing but rounding).
+    /// </summary>
+    public string CacheIdentity { get; }
+
+    /// <inheritdoc />
+    /// <remarks>The engine's own taxonomy is a field read; another one a lock-free lookup in
+    /// <see cref="LlamaGuardPromptRenderer.GetFormatDigest(GuardFamily, GuardTaxonomy?, GuardRole)"/>'s cache.</remarks>
+    public string GetPromptFormatDigest(GuardTaxonomy? taxonomy, GuardRole role) =>
+        taxonomy is null || ReferenceEquals(taxonomy, _renderers.Default.Taxonomy)
+            ? _renderers.Default.GetFormatDigest(role)
+            : LlamaGuardPromptRenderer.GetFormatDigest(Family, taxonomy, role);
+
+    /// <summary>Start-up findings the host should log as warnings: a CUDA to CPU fallback, random weights, an EOS mismatch,
+    /// a manifest without a model digest.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>The execution provider the model runs on (<c>CPUExecutionProvider</c> or <c>CUDAExecutionProvider</c>).</summary>

@@ -39,6 +39,17 @@ public sealed record ModelManifest
     /// <summary>True for seeded random weights: verdicts are meaningless and the gateway says so at start-up.</summary>
     [JsonPropertyName("random_weights")] public bool RandomWeights { get; init; }
 
+    /// <summary>
+    /// The model digest (<see cref="ModelDigest"/>): a SHA-256 over <see cref="WeightsFiles"/>, each with its name,
+    /// length and own SHA-256, computed by the builder as it wrote them; 64 lowercase hex digits. <see langword="null"/>
+    /// in manifests written before the builder recorded it.
+    /// </summary>
+    [JsonPropertyName("weights_sha256")] public string? WeightsSha256 { get; init; }
+
+    /// <summary>The files <see cref="WeightsSha256"/> covers: the graph and every external-data file it references,
+    /// sorted by name; <see langword="null"/> when the manifest has no digest.</summary>
+    [JsonPropertyName("weights_files")] public IReadOnlyList<ModelFileDigest>? WeightsFiles { get; init; }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         Converters = { new JsonStringEnumConverter() },

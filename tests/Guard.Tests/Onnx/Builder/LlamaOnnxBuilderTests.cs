@@ -205,7 +205,8 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
             output);
 
         var read = ModelManifest.Read(output);
-        Assert.Equal(manifest, read with { Config = manifest.Config });
+        Assert.Equal(manifest, read with { Config = manifest.Config, WeightsFiles = manifest.WeightsFiles });
+        Assert.Equal(manifest.WeightsFiles!, read.WeightsFiles!);
         Assert.Equal("tiny-guard-3", read.ModelId);
         Assert.Equal(GuardFamily.LlamaGuard3, read.Family);
         Assert.Equal("float16", read.DType);
