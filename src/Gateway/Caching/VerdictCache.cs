@@ -53,7 +53,7 @@ internal sealed partial class VerdictCache(HybridCache? cache, IOptions<CacheOpt
             return (await engine.ClassifyAsync(conversation, cancellationToken), CacheUse.Off);
         }
         var taxonomy = conversation.Taxonomy ?? engine.Taxonomy;
-        var key = VerdictCacheKey.For(EngineKeys.Identity(engine), EngineKeys.Format(engine, conversation.Taxonomy, conversation.Role),
+        var key = VerdictCacheKey.For(engine.CacheIdentity, engine.GetPromptFormatDigest(conversation.Taxonomy, conversation.Role),
             _scope == CacheScope.Global ? "*" : "tenant:" + tenant, conversation);
         var call = new GuardCall(engine, conversation);
         CachedVerdict stored;
@@ -95,7 +95,8 @@ internal sealed partial class VerdictCache(HybridCache? cache, IOptions<CacheOpt
             return (verdict, CacheUse.Miss);
         }
         metrics?.VerdictCacheLookup(CacheUse.Hit);
-        return (restored, CacheUse.Hit);
+        // Engines with one identity share entries; the verdict names the engine that served this request.
+        return (restored with { Engine = engine.Name }, CacheUse.Hit);
     }
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "A cached verdict could not be read (an entry this gateway did not write, or a damaged one); the guard judged again")]
