@@ -22,7 +22,9 @@ COPY --from=build /app .
 # The Llama 2 and Llama 3 tokenizers the bootstrap exports, where appsettings.json's Gateway:Tokenizers expects them.
 COPY --from=build /src/eng/.cache/tokenizers/llama2/ ./tokenizers/llama2/
 COPY --from=build /src/eng/.cache/tokenizers/llama3/ ./tokenizers/llama3/
-ENV ASPNETCORE_URLS=http://0.0.0.0:8080
+# Urls, not ASPNETCORE_URLS: appsettings.json's Urls (127.0.0.1) overrides the ASPNETCORE_ variable, but not a plain
+# environment variable.
+ENV Urls=http://0.0.0.0:8080
 EXPOSE 8080
 USER 1654
 ENTRYPOINT ["./gateway"]

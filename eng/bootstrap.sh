@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepares a fresh clone: the demo guard model's tokenizer files and the npm packages the wire-level tests use.
+# Prepares a fresh clone: the demo guard model's tokenizer files, and with --tests the npm packages the wire-level
+# tests use and the helm binary the chart tests run (eng/helm.sh).
 # NuGet packages (ONNX Runtime, YARP, OpenTelemetry, ...) come from the registry at restore time.
 # Idempotent: each step is skipped when its output is already there.
 set -euo pipefail
@@ -26,9 +27,10 @@ if [ ! -f "$cache/tokenizers/llama2/tokenizer.json" ]; then
   log "exported the Llama 2 and Llama 3 tokenizers into eng/.cache/tokenizers"
 fi
 
-# 2. npm packages for wire-level tests (official clients), when asked for.
+# 2. npm packages for wire-level tests (official clients), and helm for the chart tests, when asked for.
 if [ "${1:-}" = "--tests" ]; then
   for dir in "$root"/tests/*/js; do
     [ -f "$dir/package.json" ] && install_npm "$dir"
   done
+  "$root/eng/helm.sh" >/dev/null
 fi

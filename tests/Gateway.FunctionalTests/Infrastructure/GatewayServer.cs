@@ -31,11 +31,14 @@ public sealed class GatewayServer : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Starts a gateway with configuration overrides (for example routes to a <see cref="ScriptedUpstream"/>);
-    /// <see cref="BaseAddress"/> is the first of <paramref name="urls"/>.</summary>
+    /// <see cref="BaseAddress"/> is the first of <paramref name="urls"/>. <paramref name="configFile"/> is passed as
+    /// <c>--config</c>, which applies over the overrides (as over environment variables in a container).</summary>
     public static async Task<GatewayServer> StartAsync(
-        IEnumerable<KeyValuePair<string, string?>>? overrides = null, Action<IServiceCollection>? services = null, string urls = "http://127.0.0.1:0")
+        IEnumerable<KeyValuePair<string, string?>>? overrides = null, Action<IServiceCollection>? services = null, string urls = "http://127.0.0.1:0",
+        string? configFile = null)
     {
-        var builder = GatewayHost.CreateBuilder(["--urls", urls], overrides);
+        string[] args = configFile is null ? ["--urls", urls] : ["--urls", urls, "--config", configFile];
+        var builder = GatewayHost.CreateBuilder(args, overrides);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(CapturingLoggerProvider.Instance);
         services?.Invoke(builder.Services);
