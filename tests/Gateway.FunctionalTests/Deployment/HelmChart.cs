@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using Gateway.FunctionalTests.Guarding;
-using YamlDotNet.RepresentationModel;
+using Gateway.FunctionalTests.Infrastructure;
 
 namespace Gateway.FunctionalTests.Deployment;
 
@@ -126,12 +126,10 @@ public static class HelmChart
     /// <summary>The YAML documents of a <c>helm template</c> output, empty ones left out.</summary>
     public static RenderedChart Parse(string yaml)
     {
-        var stream = new YamlStream();
-        stream.Load(new StringReader(yaml));
         var manifests = new List<Manifest>();
-        foreach (var document in stream.Documents)
+        foreach (var document in YamlJson.ParseAll(yaml))
         {
-            if (ToJson(document.RootNode) is not JsonObject body)
+            if (document is not JsonObject body)
             {
                 continue;
             }
@@ -139,15 +137,6 @@ public static class HelmChart
         }
         return new RenderedChart(manifests);
     }
-
-    private static JsonNode? ToJson(YamlNode node) => node switch
-    {
-        YamlMappingNode map => new JsonObject(map.Children.Select(c => KeyValuePair.Create(((YamlScalarNode)c.Key).Value!, ToJson(c.Value)))),
-        YamlSequenceNode list => new JsonArray([.. list.Children.Select(ToJson)]),
-        YamlScalarNode { Value: null or "" or "~" or "null", Style: YamlDotNet.Core.ScalarStyle.Plain } => null,
-        YamlScalarNode scalar => JsonValue.Create(scalar.Value),
-        _ => throw new NotSupportedException($"Unexpected YAML node {node.NodeType} at {node.Start}"),
-    };
 
     private static string HelmPath()
     {
