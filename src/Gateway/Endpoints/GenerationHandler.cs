@@ -97,7 +97,8 @@ internal sealed partial class GenerationHandler(
             {
                 pipeline.Audit(moderation);
             }
-            metrics.RequestFinished(api.ToString(), request?.Model.Id, context.Response.StatusCode, time.GetElapsedTime(started));
+            metrics.RequestFinished(api.ToString(), request?.Model.Id, context.Response.StatusCode,
+                RequestOutcome.Of(moderation, context.Response.StatusCode), time.GetElapsedTime(started));
             request?.Dispose();
         }
     }

@@ -36,6 +36,25 @@ public sealed class ModerationContext(HttpContext httpContext, GenerationRequest
     /// <summary>How many of the stream's checks took their verdict from the cache.</summary>
     public int StreamCacheHits { get; set; }
 
+    /// <summary>When the request started (<see cref="TimeProvider.GetTimestamp"/> of the host's time provider).</summary>
+    public long StartedAt { get; init; }
+
+    /// <summary>The API call's span, when traces are collected; steps add what they learn to it.</summary>
+    public System.Diagnostics.Activity? Span { get; init; }
+
+    /// <summary>Whether the audit record may carry the prompt and response text (<c>Telemetry:AuditContent</c>).</summary>
+    public bool CaptureContent { get; init; }
+
+    /// <summary>The streamed response's filter mode (<c>windowed</c>, <c>buffered</c>, <c>audit</c>, <c>none</c>);
+    /// null for unary answers.</summary>
+    public string? StreamMode { get; set; }
+
+    /// <summary>Whether the upstream failed after the answer started (a cut stream): the client got an error.</summary>
+    public bool UpstreamFailed { get; set; }
+
+    /// <summary>The generated text, kept only when <see cref="CaptureContent"/> is on.</summary>
+    public string? ResponseText { get; set; }
+
     /// <summary>The request's conversation as chat messages for the guard (ADR 004), read once and shared by the prompt
     /// and response checks.</summary>
     /// <exception cref="Errors.ApiException">A <c>tool_calls</c> entry cannot be read.</exception>
