@@ -6,9 +6,9 @@ using Xunit;
 
 namespace Gateway.FunctionalTests.Telemetry;
 
-/// <summary>A gateway that has served scripted traffic, scraped by a real Prometheus: the gateway with its metrics on
-/// their own port (as in the compose stack), enforcing policies through the real remote engine on a
-/// <see cref="ScriptedGuardServer"/>, forwarding to a <see cref="ScriptedUpstream"/>. The same traffic is sent in two
+/// <summary>A gateway that has served scripted traffic, scraped by a real Prometheus: the gateway in a process of its
+/// own (so its metrics are its own) with its metrics on their own port, as in the compose stack, enforcing policies
+/// through the real remote engine on a <see cref="ScriptedGuardServer"/>, forwarding to a <see cref="ScriptedUpstream"/>. The same traffic is sent in two
 /// rounds, each waited for until Prometheus has scraped it, so every counter and histogram the traffic touches has
 /// increased between two of Prometheus's samples and rates over them are above zero.</summary>
 public sealed class DashboardTrafficFixture : IAsyncLifetime
@@ -44,7 +44,7 @@ public sealed class DashboardTrafficFixture : IAsyncLifetime
     private readonly string _directory = Directory.CreateTempSubdirectory("gateway-dashboard-").FullName;
     private ScriptedUpstream? _upstream;
     private ScriptedGuardServer? _guard;
-    private GatewayServer? _gateway;
+    private GatewayProcess? _gateway;
     private int _sent;
 
     public PrometheusServer Prometheus { get; private set; } = null!;
@@ -68,7 +68,7 @@ public sealed class DashboardTrafficFixture : IAsyncLifetime
             .Fail(FailMarker, 500);
 
         MetricsPort = FreePort();
-        var config = GatewayServer.RouteAllTo(_upstream, "OpenAi");
+        var config = BootstrapTokenizers.Configured(GatewayServer.RouteAllTo(_upstream, "OpenAi"));
         foreach (var (key, value) in ScriptedGuardServer.GuardWith(_guard))
         {
             config[key] = value;
@@ -78,7 +78,8 @@ public sealed class DashboardTrafficFixture : IAsyncLifetime
         config["Policies:Watch"] = "false";
         config["Telemetry:Prometheus:Enabled"] = "true";
         config["Telemetry:Prometheus:Port"] = MetricsPort.ToString(CultureInfo.InvariantCulture);
-        _gateway = await GatewayServer.StartAsync(config, urls: $"http://127.0.0.1:0;http://127.0.0.1:{MetricsPort}");
+        config["Urls"] = $"http://127.0.0.1:{FreePort()};http://127.0.0.1:{MetricsPort}";
+        _gateway = await GatewayProcess.StartAsync(GatewayProcess.Environment(config));
 
         Prometheus = await PrometheusServer.StartAsync(Job, [$"127.0.0.1:{MetricsPort}"]);
         await Prometheus.WaitUntilAsync($"up{{job=\"{Job}\"}}", s => s.Count == 1 && s[0].Value == 1, "the gateway scraped", WaitLimit);
