@@ -12,8 +12,8 @@ using OpenTelemetry.Trace;
 namespace Gateway.Telemetry;
 
 /// <summary>OpenTelemetry the service-defaults way: ASP.NET Core, HttpClient and runtime instrumentation plus the
-/// gateway's own source and meter, exported over OTLP when an endpoint is configured and on a Prometheus scrape
-/// endpoint when enabled.</summary>
+/// gateway's own source and meter, traces, metrics and logs exported over OTLP when an endpoint is configured, and
+/// metrics on a Prometheus scrape endpoint when enabled (docs/observability.md).</summary>
 public static class TelemetryExtensions
 {
     /// <summary>The gateway's own ActivitySource and Meter name.</summary>
@@ -23,7 +23,7 @@ public static class TelemetryExtensions
     private static readonly string[] Meters = [SourceName, "Microsoft.AspNetCore.Server.Kestrel"];
 
     /// <summary>Adds the OpenTelemetry pipeline when an exporter is configured: <c>Telemetry:OtlpEndpoint</c> or
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (traces and metrics over OTLP), <c>Telemetry:Prometheus:Enabled</c>
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (traces, metrics and logs over OTLP), <c>Telemetry:Prometheus:Enabled</c>
     /// (metrics on a scrape endpoint). Without either, nothing is collected.</summary>
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -57,6 +57,13 @@ public static class TelemetryExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddSource(Sources));
+            // The host's logs, the audit records among them (event 6100), as OTLP log records with their structured
+            // attributes; the body is the message template, never the formatted message.
+            builder.WithLogging(configureBuilder: null, configureOptions: logging =>
+            {
+                logging.IncludeFormattedMessage = false;
+                logging.IncludeScopes = false;
+            });
             // Without an endpoint in configuration, the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
             if (options.OtlpEndpoint is { } endpoint)
             {
