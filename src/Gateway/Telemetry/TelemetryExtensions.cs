@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -14,7 +15,7 @@ namespace Gateway.Telemetry;
 /// <summary>OpenTelemetry the service-defaults way: ASP.NET Core, HttpClient and runtime instrumentation plus the
 /// gateway's own source and meter, traces, metrics and logs exported over OTLP when an endpoint is configured, and
 /// metrics on a Prometheus scrape endpoint when enabled (docs/observability.md).</summary>
-public static class TelemetryExtensions
+public static partial class TelemetryExtensions
 {
     /// <summary>The gateway's own ActivitySource and Meter name.</summary>
     public const string SourceName = "Gateway";
@@ -77,18 +78,35 @@ public static class TelemetryExtensions
         return services;
     }
 
-    /// <summary>Maps the Prometheus scrape endpoint when it is enabled, restricted to its own port when one is set.</summary>
+    /// <summary>Maps the Prometheus scrape endpoint when it is enabled, restricted to its own port when one is set;
+    /// warns at start-up when it answers on every port, and when audit records carry text.</summary>
     public static WebApplication MapGatewayTelemetry(this WebApplication app)
     {
+        ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Telemetry");
+        if (options.AuditContent)
+        {
+            LogAuditContent(logger);
+        }
         if (!options.Prometheus.Enabled)
         {
             return app;
         }
         var port = options.Prometheus.Port;
+        if (port is null)
+        {
+            LogMetricsOnEveryPort(logger, options.Prometheus.Path);
+        }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
             context.Request.Path == options.Prometheus.Path
             && (port is null || context.Connection.LocalPort == port));
         return app;
     }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "The Prometheus endpoint {Path} answers on every port the gateway listens on, the public one included, without authentication; set Telemetry:Prometheus:Port to serve it on its own port")]
+    private static partial void LogMetricsOnEveryPort(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Telemetry:AuditContent is on: every audit record carries the prompt and response text, and so does every log exporter and store it reaches")]
+    private static partial void LogAuditContent(ILogger logger);
 }
