@@ -13,6 +13,12 @@ public sealed class GatewayMetrics
     /// <summary>The activity source for the gateway's spans.</summary>
     public static readonly ActivitySource ActivitySource = new(TelemetryExtensions.SourceName);
 
+    // Bucket bounds of the latency histograms, in seconds: the HTTP conventions' bounds, extended for long generations.
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60, 120],
+    };
+
     // Tag values for HTTP status codes, boxed once.
     private static readonly object[] Statuses = [.. Enumerable.Range(0, 600).Select(s => (object)s)];
 
@@ -33,20 +39,20 @@ public sealed class GatewayMetrics
         var meter = meterFactory.Create(TelemetryExtensions.SourceName);
         _requests = meter.CreateCounter<long>(M.Requests, "{request}",
             "Text-generation requests, by API surface, model, HTTP status and the moderation outcome that decided them.");
-        _duration = meter.CreateHistogram<double>(M.RequestDuration, "s", "Time from request start to the last byte of the response.");
+        _duration = meter.CreateHistogram<double>(M.RequestDuration, "s", "Time from request start to the last byte of the response.", tags: null, Seconds);
         _decisions = meter.CreateCounter<long>(M.Decisions, "{decision}",
             "Moderation decisions, by policy, role (prompt, response) and outcome (allowed, flagged, blocked, fail-open, fail-closed).");
         _blocks = meter.CreateCounter<long>(M.Blocks, "{category}",
-            "Blocked decisions, one per category code that blocked, by role, category and policy.");
+            "Blocked prompts and responses, one per category code that blocked, by role, category and policy.");
         _guardDuration = meter.CreateHistogram<double>(M.GuardDuration, "s",
-            "Guard checks (verdict cache included), by engine, role, cache (hit, miss) and outcome.");
+            "Guard checks (verdict cache included), by engine, role, cache (hit, miss) and outcome.", tags: null, Seconds);
         _cacheLookups = meter.CreateCounter<long>(M.CacheVerdicts, "{lookup}", "Verdict cache lookups, by result (hit, miss).");
         _redisFailures = meter.CreateCounter<long>(M.RedisFailures, "{failure}",
             "Redis operations of the verdict cache that failed or timed out; the in-memory level answered alone.");
         _timeToFirstByte = meter.CreateHistogram<double>(M.StreamTimeToFirstByte, "s",
-            "Streams: time from request start to the first SSE bytes written to the client, by API, model and streaming mode.");
+            "Streams: time from request start to the first SSE bytes written to the client, by API, model and streaming mode.", tags: null, Seconds);
         _holdDuration = meter.CreateHistogram<double>(M.StreamHoldDuration, "s",
-            "Streams: how long each released event was held by the stream filter, by streaming mode (windowed, buffered).");
+            "Streams: how long each released event was held by the stream filter, by streaming mode (windowed, buffered).", tags: null, Seconds);
     }
 
     /// <summary>Records one finished request.</summary>
@@ -81,7 +87,7 @@ public sealed class GatewayMetrics
         }
     }
 
-    /// <summary>Records one blocked decision: one measurement per category (already mapped to bounded values).</summary>
+    /// <summary>Records one blocked prompt or response: one measurement per category (already mapped to bounded values).</summary>
     public void Blocked(string policy, string role, IReadOnlyList<string> categories)
     {
         ArgumentNullException.ThrowIfNull(categories);

@@ -42,10 +42,14 @@ public static class SemanticNames
         /// <summary>The most tokens the request lets the model generate, when the client set it.</summary>
         public const string RequestMaxTokens = "gen_ai.request.max_tokens";
 
-        /// <summary>Whether the client asked for a stream (recorded by some instrumentations; the gateway sets it always).</summary>
-        public const string RequestStream = "gen_ai.request.stream";
+        /// <summary>The sampling temperature, when the client set it.</summary>
+        public const string RequestTemperature = "gen_ai.request.temperature";
 
-        /// <summary>Why generation stopped, as reported by the upstream (string array).</summary>
+        /// <summary>The nucleus sampling bound, when the client set it.</summary>
+        public const string RequestTopP = "gen_ai.request.top_p";
+
+        /// <summary>Why generation stopped (string array): the upstream's reason, or <see cref="FinishContentFilter"/>
+        /// when the gateway withheld the response.</summary>
         public const string ResponseFinishReasons = "gen_ai.response.finish_reasons";
 
         /// <summary>Prompt tokens, as reported by the upstream.</summary>
@@ -53,6 +57,9 @@ public static class SemanticNames
 
         /// <summary>Generated tokens, as reported by the upstream.</summary>
         public const string UsageOutputTokens = "gen_ai.usage.output_tokens";
+
+        /// <summary><see cref="ResponseFinishReasons"/> of a response the gateway blocked.</summary>
+        public const string FinishContentFilter = "content_filter";
 
         /// <summary><see cref="OperationName"/> of chat requests (OpenAI chat completions, Workers AI <c>messages</c>).</summary>
         public const string Chat = "chat";
@@ -162,6 +169,9 @@ public static class SemanticNames
 
         /// <summary>The API surface (<c>OpenAiChat</c>, <c>OpenAiCompletions</c>, <c>WorkersAiShort</c>, ...).</summary>
         public const string Api = "gateway.api";
+
+        /// <summary>Whether the client asked for a stream.</summary>
+        public const string Stream = "gateway.stream";
 
         /// <summary>The upstream's configured name.</summary>
         public const string Upstream = "gateway.upstream";
@@ -296,7 +306,8 @@ public static class SemanticNames
         /// <summary>Counter: guard decisions. Tags: <see cref="TagPolicy"/>, <see cref="TagRole"/>, <see cref="TagOutcome"/>.</summary>
         public const string Decisions = "gateway.moderation.decisions";
 
-        /// <summary>Counter: one per category code of each blocked decision. Tags: <see cref="TagRole"/>,
+        /// <summary>Counter: one per category code of each blocked prompt or response (what the gateway stopped: a
+        /// stream in audit mode is not; a closed failure is not a block). Tags: <see cref="TagRole"/>,
         /// <see cref="TagCategory"/>, <see cref="TagPolicy"/>.</summary>
         public const string Blocks = "gateway.moderation.blocks";
 
