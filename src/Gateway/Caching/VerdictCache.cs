@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Gateway.Telemetry;
 using Guard.Conversations;
@@ -61,6 +62,9 @@ internal sealed partial class VerdictCache(HybridCache? cache, IOptions<CacheOpt
         {
             stored = await cache!.GetOrCreateAsync(key, call, static async (call, token) =>
             {
+                // HybridCache runs the factory without the caller's execution context; the guard call's own spans
+                // (the remote engine's HTTP call) stay children of the check that started it.
+                Activity.Current ??= call.Parent;
                 var verdict = await call.Engine.ClassifyAsync(call.Conversation, token);
                 call.Fresh = verdict;
                 return verdict.Status == GuardVerdictStatus.Unparseable ? throw new UncacheableVerdictException(verdict) : CachedVerdict.From(verdict);
@@ -107,6 +111,9 @@ internal sealed partial class VerdictCache(HybridCache? cache, IOptions<CacheOpt
         public IGuardEngine Engine { get; } = engine;
 
         public GuardConversation Conversation { get; } = conversation;
+
+        // The span of the check that started the call.
+        public Activity? Parent { get; } = Activity.Current;
 
         // Set when this caller's own factory ran: a miss. Callers that joined another's call see it unset.
         public GuardVerdict? Fresh { get; set; }

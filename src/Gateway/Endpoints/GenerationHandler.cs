@@ -7,6 +7,7 @@ using Gateway.OpenAi;
 using Gateway.Pipeline;
 using Gateway.Telemetry;
 using Gateway.Tokens;
+using Gateway.Upstreams;
 using Gateway.WorkersAi;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -17,8 +18,8 @@ namespace Gateway.Endpoints;
 /// <summary>The HTTP edge for text generation: reads and validates the request for its surface (the context window
 /// included), hands it to the proxy flow, and maps every <see cref="ApiException"/> to the surface's error envelope.</summary>
 internal sealed partial class GenerationHandler(
-    ModelCatalog catalog, ContextWindowCheck contextWindow, GenerationPipeline pipeline, GatewayMetrics metrics, TimeProvider time,
-    IOptions<GatewayOptions> options, ILogger<GenerationHandler> logger)
+    ModelCatalog catalog, ContextWindowCheck contextWindow, GenerationPipeline pipeline, UpstreamRegistry upstreams, GatewayMetrics metrics,
+    TimeProvider time, IOptions<GatewayOptions> options, IOptions<TelemetryOptions> telemetry, ILogger<GenerationHandler> logger)
 {
     // Content logging is for debugging only (Gateway:LogContent); each text is cut to this length.
     private const int MaxLoggedChars = 2000;
@@ -27,8 +28,8 @@ internal sealed partial class GenerationHandler(
     {
         var workersAi = api.IsWorkersAi();
         var started = time.GetTimestamp();
-        using var activity = GatewayMetrics.ActivitySource.StartActivity("generation");
-        activity?.SetTag("gateway.api", api.ToString());
+        // The API call's span, named after the GenAI operation and renamed once the model is known.
+        using var activity = GenerationSpan.Start(api);
         GenerationRequest? request = null;
         ModerationContext? moderation = null;
         try
@@ -55,8 +56,7 @@ internal sealed partial class GenerationHandler(
                 document.Dispose();
                 throw;
             }
-            activity?.SetTag("gateway.model", request.Model.Id);
-            activity?.SetTag("gateway.stream", request.Stream);
+            GenerationSpan.Describe(activity, context, request, upstreams.Resolve(request.Model));
             if (options.Value.LogContent)
             {
                 LogContent(logger, api, request.Model.Id, Cut(request.Prompt ?? string.Join("\n", request.Messages!.Select(m => $"{m.Role}: {m.Content}"))));
@@ -67,7 +67,12 @@ internal sealed partial class GenerationHandler(
                 // RFC 9745: the date the model was deprecated.
                 context.Response.Headers["Deprecation"] = "@" + new DateTimeOffset(deprecated.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeSeconds();
             }
-            moderation = new ModerationContext(context, request);
+            moderation = new ModerationContext(context, request)
+            {
+                StartedAt = started,
+                Span = activity,
+                CaptureContent = telemetry.Value.AuditContent,
+            };
             await pipeline.RunAsync(moderation);
         }
         catch (ApiException ex)
@@ -97,8 +102,27 @@ internal sealed partial class GenerationHandler(
             {
                 pipeline.Audit(moderation);
             }
-            metrics.RequestFinished(api.ToString(), request?.Model.Id, context.Response.StatusCode, time.GetElapsedTime(started));
+            var status = context.Response.StatusCode;
+            var outcome = RequestOutcome.Of(moderation, status);
+            GenerationSpan.Finish(activity, moderation, status, outcome);
+            metrics.RequestFinished(api.ToString(), request?.Model.Id, status, outcome, time.GetElapsedTime(started));
+            RecordBlocks(moderation);
             request?.Dispose();
+        }
+    }
+
+    /// <summary>Counts what moderation stopped (<c>gateway.moderation.blocks</c>): a blocked prompt, and a blocked
+    /// response unless its stream was in audit mode (recorded, not stopped). Closed failures are not blocks.</summary>
+    private void RecordBlocks(ModerationContext? moderation)
+    {
+        if (moderation?.PromptDecision is { Outcome: SemanticNames.Outcomes.Blocked } prompt)
+        {
+            metrics.Blocked(prompt.Policy ?? "default", SemanticNames.Gateway.RolePrompt, prompt.CategoryTags ?? []);
+        }
+        if (moderation?.ResponseDecision is { Outcome: SemanticNames.Outcomes.Blocked } response
+            && moderation.StreamMode != SemanticNames.StreamModes.Audit)
+        {
+            metrics.Blocked(response.Policy ?? "default", SemanticNames.Gateway.RoleResponse, response.CategoryTags ?? []);
         }
     }
 

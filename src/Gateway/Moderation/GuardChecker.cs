@@ -3,6 +3,7 @@ using Gateway.Guarding;
 using Gateway.Telemetry;
 using Guard.Conversations;
 using Guard.Engines;
+using Guard.Verdicts;
 using Microsoft.Extensions.Logging;
 using Policies;
 using Policies.Evaluation;
@@ -30,7 +31,19 @@ internal sealed partial class GuardChecker(
     /// <param name="conversation">What is judged.</param>
     /// <param name="tenant">The caller's tenant: the scope of its cached verdicts.</param>
     /// <param name="cancellationToken">Ends the check.</param>
-    public async Task<GuardCheck> CheckAsync(RolePolicyModel role, GuardConversation conversation, string? tenant, CancellationToken cancellationToken)
+    public Task<GuardCheck> CheckAsync(RolePolicyModel role, GuardConversation conversation, string? tenant, CancellationToken cancellationToken) =>
+        CheckAsync(role, conversation, tenant, enforced: true, cancellationToken);
+
+    /// <summary>Classifies <paramref name="conversation"/> under <paramref name="role"/>, as
+    /// <see cref="CheckAsync(RolePolicyModel, GuardConversation, string?, CancellationToken)"/>; each check is a
+    /// <c>run_guardrail</c> span and a <c>gateway.guard.duration</c> measurement.</summary>
+    /// <param name="role">The role policy.</param>
+    /// <param name="conversation">What is judged.</param>
+    /// <param name="tenant">The caller's tenant: the scope of its cached verdicts.</param>
+    /// <param name="enforced">Whether the decision is enforced; false for a stream in audit mode, which only records it.</param>
+    /// <param name="cancellationToken">Ends the check.</param>
+    public async Task<GuardCheck> CheckAsync(
+        RolePolicyModel role, GuardConversation conversation, string? tenant, bool enforced, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(role);
         ArgumentNullException.ThrowIfNull(conversation);
@@ -38,11 +51,15 @@ internal sealed partial class GuardChecker(
         {
             throw new InvalidOperationException("No guard engine is configured.");
         }
-        if (guard.Get(role.Engine) is not { } engine)
+        var started = time.GetTimestamp();
+        var engine = guard.Get(role.Engine);
+        var engineName = engine?.Name ?? role.Engine ?? "default";
+        using var span = StartSpan(role, engineName, engine?.Model);
+        if (engine is null)
         {
             // Validation only lets policies name configured engines; a reload racing a configuration change could not.
             var missing = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, $"the guard engine '{role.Engine}' is not configured");
-            Record(missing);
+            Finish(span, engineName, missing, CacheUse.Off, null, enforced, started);
             return new GuardCheck(missing, CacheUse.Off);
         }
         // A policy's own taxonomy is rendered into this call's prompt (docs/guard.md#taxonomies).
@@ -50,10 +67,11 @@ internal sealed partial class GuardChecker(
         using var deadline = new CancellationTokenSource(role.Timeout, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         PolicyDecision decision;
+        GuardVerdict? verdict = null;
         var use = CacheUse.Off;
         try
         {
-            (var verdict, use) = await cache.ClassifyAsync(engine, conversation, tenant, linked.Token);
+            (verdict, use) = await cache.ClassifyAsync(engine, conversation, tenant, linked.Token);
             decision = PolicyEvaluator.Evaluate(role, verdict);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -69,7 +87,12 @@ internal sealed partial class GuardChecker(
             // The engine refused the conversation (a policy taxonomy too long for its context): no verdict, never a pass.
             decision = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, ex.Message);
         }
-        Record(decision);
+        catch (OperationCanceledException) when (span is not null)
+        {
+            span.SetTag(SemanticNames.General.ErrorType, "canceled");
+            throw;
+        }
+        Finish(span, engineName, decision, use, verdict, enforced, started);
         return new GuardCheck(decision, use);
     }
 
@@ -109,7 +132,12 @@ internal sealed partial class GuardChecker(
             PolicyOutcome.Allow => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "allowed" },
             PolicyOutcome.Flag => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "flagged", Categories = decision.Categories },
             PolicyOutcome.FailOpen => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "fail-open" },
-            PolicyOutcome.Block => ModerationDecision.Block(decision.Reason, decision.Categories) with { Policy = decision.PolicyName, Outcome = "blocked" },
+            PolicyOutcome.Block => ModerationDecision.Block(decision.Reason, decision.Categories) with
+            {
+                Policy = decision.PolicyName,
+                Outcome = "blocked",
+                CategoryTags = CategoryTags(decision),
+            },
             _ => ModerationDecision.Block(decision.Failure?.ToString() ?? "no verdict") with
             {
                 Policy = decision.PolicyName,
@@ -122,14 +150,14 @@ internal sealed partial class GuardChecker(
     /// <summary>The outcome's name in metadata, metrics and logs.</summary>
     public static string Outcome(PolicyOutcome outcome) => outcome switch
     {
-        PolicyOutcome.Allow => "allowed",
-        PolicyOutcome.Flag => "flagged",
-        PolicyOutcome.Block => "blocked",
-        PolicyOutcome.FailOpen => "fail-open",
-        _ => "fail-closed",
+        PolicyOutcome.Allow => SemanticNames.Outcomes.Allowed,
+        PolicyOutcome.Flag => SemanticNames.Outcomes.Flagged,
+        PolicyOutcome.Block => SemanticNames.Outcomes.Blocked,
+        PolicyOutcome.FailOpen => SemanticNames.Outcomes.FailOpen,
+        _ => SemanticNames.Outcomes.FailClosed,
     };
 
-    private static string Role(PolicyRole role) => role == PolicyRole.Prompt ? "prompt" : "response";
+    private static string Role(PolicyRole role) => role == PolicyRole.Prompt ? SemanticNames.Gateway.RolePrompt : SemanticNames.Gateway.RoleResponse;
 
     [LoggerMessage(EventId = 6001, Level = LogLevel.Warning, Message = "The {Role} check under policy {Policy} had no usable verdict: {Outcome} ({Failure})")]
     private static partial void LogNoVerdict(ILogger logger, string role, string policy, string outcome, string failure);

@@ -36,6 +36,31 @@ public sealed class ModerationContext(HttpContext httpContext, GenerationRequest
     /// <summary>How many of the stream's checks took their verdict from the cache.</summary>
     public int StreamCacheHits { get; set; }
 
+    /// <summary>When the request started (<see cref="TimeProvider.GetTimestamp"/> of the host's time provider).</summary>
+    public long StartedAt { get; init; }
+
+    /// <summary>The API call's span, when traces are collected; steps add what they learn to it.</summary>
+    public System.Diagnostics.Activity? Span { get; init; }
+
+    /// <summary>Whether the audit record may carry the prompt and response text (<c>Telemetry:AuditContent</c>).</summary>
+    public bool CaptureContent { get; init; }
+
+    /// <summary>The streamed response's filter mode (<c>windowed</c>, <c>buffered</c>, <c>audit</c>, <c>none</c>);
+    /// null for unary answers.</summary>
+    public string? StreamMode { get; set; }
+
+    /// <summary>Whether the upstream failed after the answer started (a cut stream): the client got an error.</summary>
+    public bool UpstreamFailed { get; set; }
+
+    /// <summary>Token counts the upstream reported, when it did.</summary>
+    public Usage? Usage { get; set; }
+
+    /// <summary>Why the upstream stopped generating, when it said.</summary>
+    public string? FinishReason { get; set; }
+
+    /// <summary>The generated text, kept only when <see cref="CaptureContent"/> is on.</summary>
+    public string? ResponseText { get; set; }
+
     /// <summary>The request's conversation as chat messages for the guard (ADR 004), read once and shared by the prompt
     /// and response checks.</summary>
     /// <exception cref="Errors.ApiException">A <c>tool_calls</c> entry cannot be read.</exception>
@@ -54,6 +79,10 @@ public sealed record ModerationDecision(bool Allowed, string? Reason = null, IRe
     /// <summary>What happened, for the response metadata: <c>allowed</c>, <c>flagged</c>, <c>blocked</c>,
     /// <c>fail-open</c>, <c>fail-closed</c> or <c>not-checked</c>.</summary>
     public string? Outcome { get; init; }
+
+    /// <summary>For a block: its categories as the <c>category</c> tag of <c>gateway.moderation.blocks</c> spells
+    /// them (the codes the policy's taxonomy knows, <c>unknown</c> for others, <c>none</c> for an empty code).</summary>
+    public IReadOnlyList<string>? CategoryTags { get; init; }
 
     /// <summary>How the check used the verdict cache: <c>hit</c>, <c>miss</c>, or null when it did not.</summary>
     public string? Cache { get; init; }

@@ -39,12 +39,14 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
         var settings = role.Streaming ?? StreamingSettings.Default;
         var prompt = context.PromptMessages;
         var tenant = context.Tenant;
+        // Audit mode records its checks without enforcing them.
+        var enforced = settings.Mode != Policies.StreamingMode.Audit;
         return new StreamModeration(
             role.PolicyName,
             settings,
             async (snapshot, cancellationToken) =>
                 PromptConversation.WithResponse(prompt, snapshot.Text, snapshot.ToolCalls) is { } conversation
-                    ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, tenant, cancellationToken))
+                    ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, tenant, enforced, cancellationToken))
                     : ModerationDecision.Allow with { Policy = role.PolicyName, Outcome = "not-checked" },
             failure => GuardChecker.ToModeration(checker.Fail(role, failure)),
             settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter(role) : null);

@@ -73,6 +73,9 @@ internal sealed class StreamFilter : IDisposable
         Holds = plan.Settings is not null && _mode != StreamingMode.Audit;
     }
 
+    /// <summary>Where each released event's hold time is recorded (<c>gateway.stream.hold.duration</c>); null: nowhere.</summary>
+    public Telemetry.GatewayMetrics? Metrics { get; init; }
+
     /// <summary>Whether events wait for checks (windowed, buffered); otherwise they are released as they are added.</summary>
     public bool Holds { get; }
 
@@ -330,6 +333,7 @@ internal sealed class StreamFilter : IDisposable
             _held.Dequeue();
             _heldBytes -= next.Bytes;
             _ready.AddRange(next.Payloads);
+            Released(next);
         }
     }
 
@@ -346,9 +350,18 @@ internal sealed class StreamFilter : IDisposable
         while (_held.TryDequeue(out var next))
         {
             _ready.AddRange(next.Payloads);
+            Released(next);
         }
         _heldBytes = 0;
         _passedCover = Math.Max(_passedCover, _units);
+    }
+
+    private void Released(HeldEvent held)
+    {
+        if (Metrics is { HoldDurationEnabled: true } metrics)
+        {
+            metrics.StreamEventReleased(Telemetry.StreamModes.Of(_mode), _time.GetElapsedTime(held.HeldAt));
+        }
     }
 
     private void Stop(ModerationDecision decision)

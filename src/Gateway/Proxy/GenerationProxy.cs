@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Gateway.Configuration;
 using Gateway.Demo;
@@ -8,6 +9,7 @@ using Gateway.Generation;
 using Gateway.Guarding;
 using Gateway.InProcess;
 using Gateway.Moderation;
+using Gateway.Telemetry;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -31,6 +33,7 @@ internal sealed partial class GenerationProxy(
     IOptions<GatewayOptions> options,
     IConfiguration configuration,
     TimeProvider time,
+    GatewayMetrics metrics,
     ILogger<GenerationProxy> logger) : IDisposable
 {
     private const string InProcessPrefix = "http://in-process.invalid";
@@ -58,18 +61,25 @@ internal sealed partial class GenerationProxy(
         ReplaceBody(context.Request, call.Body);
 
         IClientFormatter formatter = request.Api.IsWorkersAi() ? WorkersAiFormatter.Instance : openAiFormatter;
-        var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, Redactor, time, logger);
+        var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, Redactor, time, metrics, logger);
         var transformer = new GenerationTransformer(upstream, call, translated: !responder.Native, responder.RespondAsync);
         var config = _configs.GetOrAdd(upstream.Name, _ => clusterConfig is { ActivityTimeout: not null }
             ? clusterConfig
             : (clusterConfig ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = upstream.Options.ResponseTimeout });
 
+        // The forwarded exchange, the upstream's HTTP call and the response check or stream filter beneath it.
+        using var span = GatewayMetrics.ActivitySource.HasListeners()
+            ? GatewayMetrics.ActivitySource.StartActivity(SemanticNames.Gateway.UpstreamSpan + " " + upstream.Name, ActivityKind.Internal)
+            : null;
+        span?.SetTag(SemanticNames.Gateway.Upstream, upstream.Name);
         var error = await forwarder.SendAsync(context, prefix, invoker, config, transformer);
         if (error == ForwarderError.None || transformer.Responded || context.RequestAborted.IsCancellationRequested)
         {
             return;
         }
         LogForwardError(logger, upstream.Name, error, context.Features.Get<IForwarderErrorFeature>()?.Exception?.GetType().Name);
+        span?.SetTag(SemanticNames.General.ErrorType, error.ToString());
+        span?.SetStatus(ActivityStatusCode.Error, error.ToString());
         throw new ApiException(error == ForwarderError.RequestTimedOut
             ? ApiErrors.UpstreamTimeout(upstream.Name, upstream.Options.ResponseTimeout)
             : ApiErrors.UpstreamUnreachable(upstream.Name, error));

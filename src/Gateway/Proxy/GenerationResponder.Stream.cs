@@ -2,6 +2,7 @@ using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Moderation;
 using Gateway.Sse;
+using Gateway.Telemetry;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -30,7 +31,9 @@ internal sealed partial class GenerationResponder
         {
             ModerationHeaders.AddStream(context, settings.Mode.ToString().ToLowerInvariant());
         }
-        using var filter = new StreamFilter(plan, time, options.MaxStreamChecksInFlight, aborted);
+        moderation.StreamMode = StreamModes.Of(plan.Settings?.Mode);
+        using var filter = new StreamFilter(plan, time, options.MaxStreamChecksInFlight, aborted) { Metrics = metrics };
+        var text = moderation.CaptureContent ? new System.Text.StringBuilder() : null;
         var events = upstream.Protocol.CreateStreamReader();
         var client = formatter.CreateStream(request, Native);
         var writer = new SseWriter(context.Response.BodyWriter);
@@ -54,7 +57,7 @@ internal sealed partial class GenerationResponder
                 {
                     read = null;
                     idle.CancelAfter(Timeout.InfiniteTimeSpan);
-                    await ReadEventAsync(done, progress, events, client, filter, payloads, aborted);
+                    await ReadEventAsync(done, progress, events, client, filter, payloads, text, aborted);
                     if (progress.Ended)
                     {
                         progress.Cut ??= EndOfStream(reader, events, progress);
@@ -92,6 +95,7 @@ internal sealed partial class GenerationResponder
             moderation.ResponseDecision = filter.Terminal ?? filter.Outcome;
             moderation.StreamChecks = filter.CheckCount;
             moderation.StreamCacheHits = filter.CacheHits;
+            moderation.ResponseText = text?.ToString();
             if (read is not null)
             {
                 // The upstream read still pending is cancelled and observed before the body is disposed.
@@ -117,7 +121,7 @@ internal sealed partial class GenerationResponder
     /// <summary>Takes one upstream event into the filter; a failed read ends the upstream with the cut it calls for.</summary>
     private async Task ReadEventAsync(
         Task<SseEvent?> read, UpstreamProgress progress, IUpstreamStreamReader events, IClientStreamFormatter client, StreamFilter filter,
-        List<string> payloads, CancellationToken aborted)
+        List<string> payloads, System.Text.StringBuilder? text, CancellationToken aborted)
     {
         try
         {
@@ -136,6 +140,15 @@ internal sealed partial class GenerationResponder
                 progress.Ended = progress.SawDone = true;
                 return;
             }
+            if (delta.Usage is not null)
+            {
+                moderation.Usage = delta.Usage;
+            }
+            if (delta.FinishReason is not null)
+            {
+                moderation.FinishReason = delta.FinishReason;
+            }
+            text?.Append(delta.Text);
             client.OnDelta(delta, payloads);
             filter.Add(payloads, delta.Text, delta.ToolCallDeltas);
             payloads.Clear();
@@ -178,18 +191,34 @@ internal sealed partial class GenerationResponder
         return null;
     }
 
-    private static async Task WriteAsync(HttpContext context, SseWriter writer, List<string> output, CancellationToken cancellationToken)
+    private async Task WriteAsync(HttpContext context, SseWriter writer, List<string> output, CancellationToken cancellationToken)
     {
         if (output.Count == 0)
         {
             return;
         }
+        var first = !context.Response.HasStarted;
         StartStream(context);
         foreach (var data in output)
         {
             await writer.WriteDataAsync(data, cancellationToken);
+            if (first)
+            {
+                first = false;
+                FirstBytesWritten();
+            }
         }
         output.Clear();
+    }
+
+    /// <summary>Records the stream's time to first byte: from request start to the first SSE bytes written.</summary>
+    private void FirstBytesWritten()
+    {
+        if (metrics.TimeToFirstByteEnabled)
+        {
+            metrics.StreamStarted(request.Api.ToString(), request.Model.Id, moderation.StreamMode ?? SemanticNames.StreamModes.None,
+                time.GetElapsedTime(moderation.StartedAt));
+        }
     }
 
     /// <summary>Ends a stream the response check stopped, with the API's terminal signal: OpenAI's last chunk with
@@ -235,6 +264,7 @@ internal sealed partial class GenerationResponder
     /// in the client's format and no <c>[DONE]</c>, so clients can tell a cut stream from a finished one.</summary>
     private async Task CutAsync(HttpContext context, SseWriter? writer, StreamCutReason reason, ApiError error)
     {
+        moderation.UpstreamFailed = true;
         var started = context.Response.HasStarted;
         LogStreamCut(logger, upstream.Name, reason, started);
         if (!started || writer is null)

@@ -37,6 +37,12 @@ internal sealed partial class GenerationResponder
         using (var doc = ParseUpstreamJson(body))
         {
             result = upstream.Protocol.ReadResult(doc.RootElement);
+            moderation.Usage = result.Usage;
+            moderation.FinishReason = result.FinishReason;
+            if (moderation.CaptureContent)
+            {
+                moderation.ResponseText = result.Text;
+            }
             var decision = await moderator.CheckResponseAsync(moderation, result, cancellationToken);
             moderation.ResponseDecision = decision;
             ModerationHeaders.AddResponse(context, decision);

@@ -4,6 +4,7 @@ using Gateway.Errors;
 using Gateway.Formatting;
 using Gateway.Generation;
 using Gateway.Moderation;
+using Gateway.Telemetry;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -16,7 +17,7 @@ namespace Gateway.Proxy;
 /// reading is in GenerationResponder.Unary.cs, streaming and stream cuts in GenerationResponder.Stream.cs.</remarks>
 internal sealed partial class GenerationResponder(
     GenerationRequest request, Upstream upstream, ModerationContext moderation, IResponseModerator moderator,
-    IClientFormatter formatter, GatewayOptions options, SecretRedactor redactor, TimeProvider time, ILogger logger)
+    IClientFormatter formatter, GatewayOptions options, SecretRedactor redactor, TimeProvider time, GatewayMetrics metrics, ILogger logger)
 {
     // An error body is read only for its message; a longer one is not worth holding.
     private const int MaxErrorBodyBytes = 64 * 1024;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
@@ -12,9 +13,9 @@ using OpenTelemetry.Trace;
 namespace Gateway.Telemetry;
 
 /// <summary>OpenTelemetry the service-defaults way: ASP.NET Core, HttpClient and runtime instrumentation plus the
-/// gateway's own source and meter, exported over OTLP when an endpoint is configured and on a Prometheus scrape
-/// endpoint when enabled.</summary>
-public static class TelemetryExtensions
+/// gateway's own source and meter, traces, metrics and logs exported over OTLP when an endpoint is configured, and
+/// metrics on a Prometheus scrape endpoint when enabled (docs/observability.md).</summary>
+public static partial class TelemetryExtensions
 {
     /// <summary>The gateway's own ActivitySource and Meter name.</summary>
     public const string SourceName = "Gateway";
@@ -23,7 +24,7 @@ public static class TelemetryExtensions
     private static readonly string[] Meters = [SourceName, "Microsoft.AspNetCore.Server.Kestrel"];
 
     /// <summary>Adds the OpenTelemetry pipeline when an exporter is configured: <c>Telemetry:OtlpEndpoint</c> or
-    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (traces and metrics over OTLP), <c>Telemetry:Prometheus:Enabled</c>
+    /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> (traces, metrics and logs over OTLP), <c>Telemetry:Prometheus:Enabled</c>
     /// (metrics on a scrape endpoint). Without either, nothing is collected.</summary>
     public static IServiceCollection AddGatewayTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
@@ -57,6 +58,13 @@ public static class TelemetryExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddSource(Sources));
+            // The host's logs, the audit records among them (event 6100), as OTLP log records with their structured
+            // attributes; the body is the message template, never the formatted message.
+            builder.WithLogging(configureBuilder: null, configureOptions: logging =>
+            {
+                logging.IncludeFormattedMessage = false;
+                logging.IncludeScopes = false;
+            });
             // Without an endpoint in configuration, the exporter reads the standard OTEL_EXPORTER_OTLP_* variables.
             if (options.OtlpEndpoint is { } endpoint)
             {
@@ -70,18 +78,35 @@ public static class TelemetryExtensions
         return services;
     }
 
-    /// <summary>Maps the Prometheus scrape endpoint when it is enabled, restricted to its own port when one is set.</summary>
+    /// <summary>Maps the Prometheus scrape endpoint when it is enabled, restricted to its own port when one is set;
+    /// warns at start-up when it answers on every port, and when audit records carry text.</summary>
     public static WebApplication MapGatewayTelemetry(this WebApplication app)
     {
+        ArgumentNullException.ThrowIfNull(app);
         var options = app.Services.GetRequiredService<IOptions<TelemetryOptions>>().Value;
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway.Telemetry");
+        if (options.AuditContent)
+        {
+            LogAuditContent(logger);
+        }
         if (!options.Prometheus.Enabled)
         {
             return app;
         }
         var port = options.Prometheus.Port;
+        if (port is null)
+        {
+            LogMetricsOnEveryPort(logger, options.Prometheus.Path);
+        }
         app.UseOpenTelemetryPrometheusScrapingEndpoint(context =>
             context.Request.Path == options.Prometheus.Path
             && (port is null || context.Connection.LocalPort == port));
         return app;
     }
+
+    [LoggerMessage(EventId = 7001, Level = LogLevel.Warning, Message = "The Prometheus endpoint {Path} answers on every port the gateway listens on, the public one included, without authentication; set Telemetry:Prometheus:Port to serve it on its own port")]
+    private static partial void LogMetricsOnEveryPort(ILogger logger, string path);
+
+    [LoggerMessage(EventId = 7002, Level = LogLevel.Warning, Message = "Telemetry:AuditContent is on: every audit record carries the prompt and response text, and so does every log exporter and store it reaches")]
+    private static partial void LogAuditContent(ILogger logger);
 }

@@ -12,7 +12,7 @@ public sealed class TelemetryOptions
     /// <summary>The <c>service.name</c> resource attribute.</summary>
     public string ServiceName { get; set; } = "moderation-gateway";
 
-    /// <summary>OTLP endpoint for traces and metrics; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works too (and the other
+    /// <summary>OTLP endpoint for traces, metrics and logs; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works too (and the other
     /// standard <c>OTEL_EXPORTER_OTLP_*</c> variables).</summary>
     public Uri? OtlpEndpoint { get; set; }
 
@@ -22,6 +22,11 @@ public sealed class TelemetryOptions
 
     /// <summary>The Prometheus scrape endpoint.</summary>
     public PrometheusOptions Prometheus { get; set; } = new();
+
+    /// <summary>Whether each audit record (event 6100, <c>gateway.moderation.audit</c>) carries the prompt and
+    /// response text. Off by default: with it on, every prompt and response reaches the log pipeline and whatever
+    /// the logs are exported to (docs/observability.md#audit-record).</summary>
+    public bool AuditContent { get; set; }
 }
 
 /// <summary>The Prometheus scrape endpoint (<c>Telemetry:Prometheus</c>).</summary>

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using OpenTelemetry.Logs;
 
 namespace Gateway.FunctionalTests.Infrastructure;
 
@@ -41,6 +42,11 @@ public sealed class GatewayServer : IAsyncDisposable
         var builder = GatewayHost.CreateBuilder(args, overrides);
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(CapturingLoggerProvider.Instance);
+        if (!string.IsNullOrEmpty(builder.Configuration["Telemetry:OtlpEndpoint"]))
+        {
+            // Clearing the providers removed OpenTelemetry's too; its exporters stay configured, so it only needs adding back.
+            builder.Logging.AddOpenTelemetry();
+        }
         services?.Invoke(builder.Services);
         var app = GatewayHost.Build(builder);
         await app.StartAsync();

@@ -1,27 +1,20 @@
 using System.Net;
 using Gateway.FunctionalTests.Infrastructure;
-using Microsoft.AspNetCore.Http;
 
 namespace Gateway.FunctionalTests.Telemetry;
 
+[Collection(TelemetryExportGroup.Name)]
 public sealed class OtlpExportTests
 {
     private const string Model = "@cf/meta/llama-2-7b-chat-fp16";
 
     [Fact]
-    public async Task OtlpEndpoint_ExportsTracesAndMetrics_ToTheCollector()
+    public async Task OtlpEndpoint_ExportsTracesMetricsAndLogs_ToTheCollector()
     {
         await using var upstream = await ScriptedUpstream.StartAsync();
-        // A loopback OTLP/HTTP receiver: it records what arrives and answers 200 with an empty body.
-        await using var collector = await ScriptedUpstream.StartAsync();
-        collector.Handler = (context, _) =>
-        {
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "application/x-protobuf";
-            return Task.CompletedTask;
-        };
+        await using var collector = await OtlpReceiver.StartAsync();
         var config = GatewayServer.RouteAllTo(upstream, "OpenAi");
-        config["Telemetry:OtlpEndpoint"] = collector.BaseAddress.ToString().TrimEnd('/');
+        config["Telemetry:OtlpEndpoint"] = collector.BaseAddress.ToString();
         config["Telemetry:OtlpProtocol"] = "HttpProtobuf";
         config["Telemetry:ServiceName"] = "otlp-export-test-gateway";
 
@@ -32,10 +25,13 @@ public sealed class OtlpExportTests
         }
 
         // Stopping the host flushes the batch processors and the periodic metric reader.
-        var received = collector.Received.ToArray();
-        var traces = Assert.Single(received, r => r.Path == "/v1/traces" && r.Body.Contains("generation", StringComparison.Ordinal));
-        Assert.Equal("POST", traces.Method);
-        Assert.Contains("otlp-export-test-gateway", traces.Body, StringComparison.Ordinal);
-        Assert.Contains(received, r => r.Path == "/v1/metrics" && r.Body.Contains("gateway.requests", StringComparison.Ordinal));
+        var span = Assert.Single(collector.Spans(), s => s.Scope == "Gateway" && s.Name == $"text_completion {Model}");
+        Assert.Equal("text_completion", span.Attributes.Text("gen_ai.operation.name"));
+        Assert.Equal("openai", span.Attributes.Text("gen_ai.provider.name"));
+        Assert.Equal(Model, span.Attributes.Text("gen_ai.request.model"));
+        var traces = collector.Exports.First(e => e.Path == "/v1/traces");
+        Assert.True(traces.Body.AsSpan().IndexOf("otlp-export-test-gateway"u8) >= 0, "the service name is the resource's");
+        Assert.Contains(collector.Points(), p => p.Metric == "gateway.requests");
+        Assert.Contains(collector.Logs(), l => l.Scope.StartsWith("Gateway.", StringComparison.Ordinal));
     }
 }

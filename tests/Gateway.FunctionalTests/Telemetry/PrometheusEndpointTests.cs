@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using Gateway.FunctionalTests.Infrastructure;
+using Gateway.Guarding;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Gateway.FunctionalTests.Telemetry;
 
@@ -24,6 +26,55 @@ public sealed class PrometheusEndpointTests
         Assert.Contains("model=\"" + Model + "\"", text, StringComparison.Ordinal);
         Assert.Contains("gateway_request_duration_seconds_bucket", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ModerationInstruments_AreScraped_UnderTheirPrometheusNames()
+    {
+        var directory = Directory.CreateTempSubdirectory("gateway-prometheus-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "policies.yaml");
+            await File.WriteAllTextAsync(file, """
+                policies:
+                  - name: strict
+                    prompt: { defaultAction: block, failMode: closed, timeout: 20s }
+                    response:
+                      defaultAction: block
+                      failMode: closed
+                      timeout: 20s
+                      streaming: { mode: windowed, window: 10, minWindow: 5, holdBack: 0 }
+                """);
+            // The prompt check blocks the marker; the streamed answer passes, window by window.
+            var engine = new ScriptedGuardEngine().Answer("PROMETHEUS-UNSAFE-PROMPT", "unsafe\nO3");
+            await using var upstream = await ScriptedUpstream.StartAsync();
+            var config = GatewayServer.RouteAllTo(upstream, "OpenAi");
+            config["Telemetry:Prometheus:Enabled"] = "true";
+            config["Policies:Files:0"] = file;
+            config["Policies:Watch"] = "false";
+            await using var gateway = await GatewayServer.StartAsync(config, services => services.AddSingleton(new GuardEngineProvider(engine)));
+
+            using var blocked = await gateway.Client.SendAsync(ProxyRoundTripTests.Post($"ai/run/{Model}", """{"prompt":"PROMETHEUS-UNSAFE-PROMPT"}"""));
+            using var stream = await gateway.Client.SendAsync(ProxyRoundTripTests.Post($"ai/run/{Model}", """{"prompt":"tell me","stream":true}"""));
+            await stream.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.BadRequest, blocked.StatusCode);
+            var text = await ScrapeUntilAsync(gateway.Client, "/metrics", "gateway_stream_hold_duration_seconds_count");
+
+            Assert.Contains("# TYPE gateway_moderation_blocks_total counter", text, StringComparison.Ordinal);
+            Assert.Contains("gateway_moderation_blocks_total{otel_scope_name=\"Gateway\",category=\"O3\",policy=\"strict\",role=\"prompt\"", text, StringComparison.Ordinal);
+            Assert.Contains("gateway_moderation_decisions_total{", text, StringComparison.Ordinal);
+            Assert.Contains("# TYPE gateway_guard_duration_seconds histogram", text, StringComparison.Ordinal);
+            Assert.Contains("gateway_guard_duration_seconds_bucket{otel_scope_name=\"Gateway\",cache=\"miss\",engine=\"scripted\",outcome=\"blocked\",role=\"prompt\"", text, StringComparison.Ordinal);
+            Assert.Contains("gateway_cache_verdicts_total{otel_scope_name=\"Gateway\",result=\"miss\"}", text, StringComparison.Ordinal);
+            Assert.Contains($"gateway_stream_time_to_first_byte_seconds_count{{otel_scope_name=\"Gateway\",api=\"WorkersAiShort\",mode=\"windowed\",model=\"{Model}\"", text, StringComparison.Ordinal);
+            Assert.Contains("gateway_stream_hold_duration_seconds_count{otel_scope_name=\"Gateway\",mode=\"windowed\"", text, StringComparison.Ordinal);
+            Assert.Contains($"gateway_requests_total{{otel_scope_name=\"Gateway\",api=\"WorkersAiShort\",http_response_status_code=\"400\",model=\"{Model}\",outcome=\"blocked\"", text, StringComparison.Ordinal);
+            Assert.Contains("gateway_request_duration_seconds_bucket{", text, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     [Fact]

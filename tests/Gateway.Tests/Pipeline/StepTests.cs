@@ -59,9 +59,9 @@ public sealed class StepTests
         var (_, message) = Assert.Single(logger.Entries);
         Assert.Contains(PolicyDefaults.BuiltInName, message, StringComparison.Ordinal);
         Assert.Contains("req-42", message, StringComparison.Ordinal);
-        Assert.Contains("prompt flagged [S1,S2] cache none", message, StringComparison.Ordinal);
-        Assert.Contains("response blocked [S9]", message, StringComparison.Ordinal);
-        Assert.Contains("stream checks 3 (0 from the cache)", message, StringComparison.Ordinal);
+        Assert.Contains("prompt flagged [S1,S2] action allow cache none", message, StringComparison.Ordinal);
+        Assert.Contains("response blocked [S9] action block", message, StringComparison.Ordinal);
+        Assert.Contains("checks 3 (0 from the cache)", message, StringComparison.Ordinal);
         Assert.DoesNotContain(Secret, message, StringComparison.Ordinal);
     }
 
