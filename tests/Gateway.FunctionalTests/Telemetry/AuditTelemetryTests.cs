@@ -53,6 +53,10 @@ public sealed class AuditTelemetryTests : IDisposable
 
     private readonly string _directory = Directory.CreateTempSubdirectory("gateway-audit-telemetry-").FullName;
 
+    // A stream's first word was released to the client: only then does the upstream send the rest, so the first
+    // window's passed check is applied before any check that sees the unsafe words.
+    private readonly TaskCompletionSource _firstWordReceived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     [Fact]
@@ -122,12 +126,21 @@ public sealed class AuditTelemetryTests : IDisposable
     {
         var run = await RunAsync(async gateway =>
         {
-            using var response = await SendAsync(gateway, Strict, $"{PromptMarker} tell me", stream: true);
-            var body = await response.Content.ReadAsStringAsync();
+            using var response = await gateway.Client.SendAsync(Request(Strict, $"{PromptMarker} tell me", stream: true), HttpCompletionOption.ResponseHeadersRead);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            Assert.Contains("content_filter", body, StringComparison.Ordinal);
-            Assert.Contains(ResponseMarker, body, StringComparison.Ordinal);
-            Assert.DoesNotContain(UnsafeAnswer, body, StringComparison.Ordinal);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync());
+            var body = new StringBuilder();
+            while (await reader.ReadLineAsync() is { } line)
+            {
+                body.Append(line).Append('\n');
+                if (line.Contains(ResponseMarker, StringComparison.Ordinal))
+                {
+                    _firstWordReceived.TrySetResult();
+                }
+            }
+            Assert.Contains("content_filter", body.ToString(), StringComparison.Ordinal);
+            Assert.Contains(ResponseMarker, body.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(UnsafeAnswer, body.ToString(), StringComparison.Ordinal);
         });
         await using (run)
         {
@@ -461,8 +474,9 @@ public sealed class AuditTelemetryTests : IDisposable
         return run;
     }
 
-    /// <summary>An OpenAI-compatible answer: <see cref="UnaryWords"/> unary, <see cref="StreamWords"/> streamed.</summary>
-    private static async Task AnswerAsync(HttpContext context, string body)
+    /// <summary>An OpenAI-compatible answer: <see cref="UnaryWords"/> unary, <see cref="StreamWords"/> streamed (the
+    /// words after the first once the client has that one).</summary>
+    private async Task AnswerAsync(HttpContext context, string body)
     {
         using var request = JsonDocument.Parse(body);
         var model = request.RootElement.GetProperty("model").GetString();
@@ -483,6 +497,10 @@ public sealed class AuditTelemetryTests : IDisposable
         context.Response.ContentType = "text/event-stream";
         foreach (var word in StreamWords)
         {
+            if (word != StreamWords[0])
+            {
+                await _firstWordReceived.Task.WaitAsync(context.RequestAborted);
+            }
             await ScriptedUpstream.WriteEventAsync(context, JsonSerializer.Serialize(new
             {
                 id = "up-1",

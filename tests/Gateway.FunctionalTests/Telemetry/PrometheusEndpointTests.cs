@@ -45,8 +45,8 @@ public sealed class PrometheusEndpointTests
                       timeout: 20s
                       streaming: { mode: windowed, window: 10, minWindow: 5, holdBack: 0 }
                 """);
-            // The scripted upstream's answer says "hello": the response check blocks it; the prompt check blocks the marker.
-            var engine = new ScriptedGuardEngine().Answer("PROMETHEUS-UNSAFE-PROMPT", "unsafe\nO3").Answer("hello", "unsafe\nO1");
+            // The prompt check blocks the marker; the streamed answer passes, window by window.
+            var engine = new ScriptedGuardEngine().Answer("PROMETHEUS-UNSAFE-PROMPT", "unsafe\nO3");
             await using var upstream = await ScriptedUpstream.StartAsync();
             var config = GatewayServer.RouteAllTo(upstream, "OpenAi");
             config["Telemetry:Prometheus:Enabled"] = "true";
@@ -62,7 +62,6 @@ public sealed class PrometheusEndpointTests
 
             Assert.Contains("# TYPE gateway_moderation_blocks_total counter", text, StringComparison.Ordinal);
             Assert.Contains("gateway_moderation_blocks_total{otel_scope_name=\"Gateway\",category=\"O3\",policy=\"strict\",role=\"prompt\"", text, StringComparison.Ordinal);
-            Assert.Contains("gateway_moderation_blocks_total{otel_scope_name=\"Gateway\",category=\"O1\",policy=\"strict\",role=\"response\"", text, StringComparison.Ordinal);
             Assert.Contains("gateway_moderation_decisions_total{", text, StringComparison.Ordinal);
             Assert.Contains("# TYPE gateway_guard_duration_seconds histogram", text, StringComparison.Ordinal);
             Assert.Contains("gateway_guard_duration_seconds_bucket{otel_scope_name=\"Gateway\",cache=\"miss\",engine=\"scripted\",outcome=\"blocked\",role=\"prompt\"", text, StringComparison.Ordinal);
