@@ -79,6 +79,19 @@ public sealed class GuardedDistributedCacheTests : IDisposable
         Assert.Equal(0, Interlocked.Read(ref _failures));
     }
 
+    [Theory]
+    [InlineData(250, 62.5)]
+    [InlineData(100, 50)]
+    [InlineData(5000, 1000)]
+    public void StackExchangeRedis_LooksForTimedOutOperationsFourTimesPerTimeout(int timeoutMs, double heartbeatMs)
+    {
+        var redis = CacheExtensions.RedisConfiguration("127.0.0.1:6379", TimeSpan.FromMilliseconds(timeoutMs));
+
+        Assert.Equal(timeoutMs, redis.AsyncTimeout);
+        Assert.Equal(TimeSpan.FromMilliseconds(heartbeatMs), redis.HeartbeatInterval);
+        Assert.False(redis.AbortOnConnectFail);
+    }
+
     private GuardedDistributedCache Cache() => new(
         _redis, RetryInterval, _time, new GatewayMetrics(_services.GetRequiredService<IMeterFactory>()),
         NullLogger<GuardedDistributedCache>.Instance);
