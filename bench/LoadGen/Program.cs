@@ -6,6 +6,7 @@ using Bench.LoadGen;
 //   wait URL [SECS]    waits until GET URL answers 200
 //   run OPTIONS        runs the proxy-overhead scenarios and writes a markdown report (see Options)
 //   stream OPTIONS     runs the streamed-moderation benchmark and writes a markdown report (see StreamOptions)
+//   cache OPTIONS      runs the verdict-cache benchmark and writes a markdown report (see CacheBenchOptions)
 try
 {
     return args switch
@@ -15,6 +16,7 @@ try
         ["wait", var url, var secs] => await Ports.WaitAsync(new Uri(url), TimeSpan.FromSeconds(double.Parse(secs, CultureInfo.InvariantCulture))),
         ["run", .. var rest] => await Benchmark.RunAsync(Options.Parse(rest)),
         ["stream", .. var rest] => await StreamBenchmark.RunAsync(StreamOptions.Parse(rest)),
+        ["cache", .. var rest] => await CacheBenchmark.RunAsync(CacheBenchOptions.Parse(rest)),
         _ => Usage(),
     };
 }
@@ -40,6 +42,10 @@ static int Usage()
                                  [--rounds 4] [--concurrency 1] [--warmup-rounds 2] [--warmup-tokens 40]
                                  [--window 400] [--min-window 100] [--hold-back 100] [--max-checks-in-flight 2]
                                  [--max-foreign-cores 0.2] [--quiet-wait 5] [--out FILE] [--command TEXT] [--commit TEXT]
+               Bench.LoadGen cache --gateway URL --peer URL --cache-off URL --down URL --paused URL --redis HOST:PORT
+                                 --redis-down-pid PID --redis-paused-pid PID [--pids PID,...] [--latencies 0,20]
+                                 [--rounds 20] [--samples 40] [--warmup 200] [--retry-interval 2] [--redis-timeout 0.25]
+                                 [--max-foreign-cores 0.2] [--quiet-wait 3] [--out FILE] [--command TEXT] [--commit TEXT]
         """);
     return 2;
 }

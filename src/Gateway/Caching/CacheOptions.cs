@@ -21,7 +21,8 @@ public sealed class CacheOptions
     public TimeSpan LocalExpiration { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>Time allowed to connect to Redis and for one Redis operation; a slow or absent Redis costs at most
-    /// this much before the gateway carries on with the in-memory level.</summary>
+    /// this much (and a quarter more, the client's timeout check interval) before the gateway carries on with the
+    /// in-memory level.</summary>
     public TimeSpan RedisTimeout { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>Whether guard verdicts are cached (default on).</summary>

@@ -1,6 +1,7 @@
 using Gateway.Telemetry;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Logging;
+using StackExchange.Redis;
 
 namespace Gateway.Caching;
 
@@ -8,7 +9,8 @@ namespace Gateway.Caching;
 /// operation is a miss (reads) or skipped (writes), and for <see cref="CacheOptions.RedisRetryInterval"/> after it
 /// every operation is, without touching Redis; then one operation tries again. A Redis outage thus costs at most one
 /// timeout per interval, and the in-memory level keeps answering. Each transition is logged once; every failure is
-/// counted (<c>gateway.cache.redis.failures</c>).</summary>
+/// counted (<c>gateway.cache.redis.failures</c>). A key that holds another Redis type than the hash the cache writes
+/// (a foreign value) is no Redis failure: reading it is a miss, and writing replaces it.</summary>
 internal sealed partial class GuardedDistributedCache(
     IDistributedCache inner, TimeSpan retryInterval, TimeProvider time, GatewayMetrics metrics, ILogger<GuardedDistributedCache> logger)
     : IDistributedCache
@@ -19,21 +21,65 @@ internal sealed partial class GuardedDistributedCache(
     /// <summary>Whether Redis is being skipped after a failure.</summary>
     public bool Skipping => Volatile.Read(ref _down) == 1 && time.GetTimestamp() < Volatile.Read(ref _retryAt);
 
-    public byte[]? Get(string key) => Skipping ? null : Guard("get", () => inner.Get(key), null);
+    public byte[]? Get(string key) => Skipping ? null : Guard("get", () =>
+    {
+        try
+        {
+            return inner.Get(key);
+        }
+        catch (RedisServerException ex) when (IsWrongType(ex))
+        {
+            return null;
+        }
+    }, null);
 
     public Task<byte[]?> GetAsync(string key, CancellationToken token = default) =>
-        Skipping ? Task.FromResult<byte[]?>(null) : GuardAsync("get", () => inner.GetAsync(key, token), null, token);
+        Skipping ? Task.FromResult<byte[]?>(null) : GuardAsync("get", async () =>
+        {
+            try
+            {
+                return await inner.GetAsync(key, token);
+            }
+            catch (RedisServerException ex) when (IsWrongType(ex))
+            {
+                return null;
+            }
+        }, null, token);
 
     public void Set(string key, byte[] value, DistributedCacheEntryOptions options)
     {
         if (!Skipping)
         {
-            Guard("set", () => { inner.Set(key, value, options); return true; }, false);
+            Guard("set", () =>
+            {
+                try
+                {
+                    inner.Set(key, value, options);
+                }
+                catch (RedisServerException ex) when (IsWrongType(ex))
+                {
+                    inner.Remove(key);
+                    inner.Set(key, value, options);
+                }
+                return true;
+            }, false);
         }
     }
 
     public Task SetAsync(string key, byte[] value, DistributedCacheEntryOptions options, CancellationToken token = default) =>
-        Skipping ? Task.CompletedTask : GuardAsync("set", async () => { await inner.SetAsync(key, value, options, token); return true; }, false, token);
+        Skipping ? Task.CompletedTask : GuardAsync("set", async () =>
+        {
+            try
+            {
+                await inner.SetAsync(key, value, options, token);
+            }
+            catch (RedisServerException ex) when (IsWrongType(ex))
+            {
+                await inner.RemoveAsync(key, token);
+                await inner.SetAsync(key, value, options, token);
+            }
+            return true;
+        }, false, token);
 
     public void Refresh(string key)
     {
@@ -56,6 +102,10 @@ internal sealed partial class GuardedDistributedCache(
 
     public Task RemoveAsync(string key, CancellationToken token = default) =>
         Skipping ? Task.CompletedTask : GuardAsync("remove", async () => { await inner.RemoveAsync(key, token); return true; }, false, token);
+
+    // Redis answered, about one key: "WRONGTYPE Operation against a key holding the wrong kind of value".
+    private static bool IsWrongType(RedisServerException ex) =>
+        ex.Kind == RedisErrorKind.WrongType || ex.Message.StartsWith("WRONGTYPE", StringComparison.Ordinal);
 
     private T Guard<T>(string operation, Func<T> call, T fallback)
     {

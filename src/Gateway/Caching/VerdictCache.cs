@@ -77,10 +77,8 @@ internal sealed partial class VerdictCache(HybridCache? cache, IOptions<CacheOpt
         }
         catch (JsonException)
         {
-            // An entry in the store that is not ours: judge again (the next write replaces it).
-            LogForeignEntry(logger);
-            metrics?.VerdictCacheLookup(CacheUse.Miss);
-            return (await engine.ClassifyAsync(conversation, cancellationToken), CacheUse.Miss);
+            // An entry in the store that is not ours (not even JSON of a verdict): judge again and replace it.
+            return await JudgeAgainAsync(engine, conversation, key, cancellationToken);
         }
         if (call.Fresh is { } fresh)
         {
@@ -89,18 +87,26 @@ internal sealed partial class VerdictCache(HybridCache? cache, IOptions<CacheOpt
         }
         if (stored.Restore(taxonomy) is not { } restored)
         {
-            LogForeignEntry(logger);
-            metrics?.VerdictCacheLookup(CacheUse.Miss);
-            var verdict = await engine.ClassifyAsync(conversation, cancellationToken);
-            if (verdict.Status != GuardVerdictStatus.Unparseable)
-            {
-                await cache!.SetAsync(key, CachedVerdict.From(verdict), cancellationToken: cancellationToken);
-            }
-            return (verdict, CacheUse.Miss);
+            return await JudgeAgainAsync(engine, conversation, key, cancellationToken);
         }
         metrics?.VerdictCacheLookup(CacheUse.Hit);
         // Engines with one identity share entries; the verdict names the engine that served this request.
         return (restored with { Engine = engine.Name }, CacheUse.Hit);
+    }
+
+    /// <summary>A stored value that is not a verdict this gateway wrote: a miss; the guard judges, and its verdict
+    /// replaces the value (otherwise every later check of the conversation would read it and judge again).</summary>
+    private async Task<(GuardVerdict Verdict, CacheUse Use)> JudgeAgainAsync(
+        IGuardEngine engine, GuardConversation conversation, string key, CancellationToken cancellationToken)
+    {
+        LogForeignEntry(logger);
+        metrics?.VerdictCacheLookup(CacheUse.Miss);
+        var verdict = await engine.ClassifyAsync(conversation, cancellationToken);
+        if (verdict.Status != GuardVerdictStatus.Unparseable)
+        {
+            await cache!.SetAsync(key, CachedVerdict.From(verdict), cancellationToken: cancellationToken);
+        }
+        return (verdict, CacheUse.Miss);
     }
 
     [LoggerMessage(EventId = 4003, Level = LogLevel.Warning, Message = "A cached verdict could not be read (an entry this gateway did not write, or a damaged one); the guard judged again")]

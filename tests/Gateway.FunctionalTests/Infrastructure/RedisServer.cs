@@ -8,11 +8,12 @@ namespace Gateway.FunctionalTests.Infrastructure;
 
 /// <summary>A real Redis for a test: Debian's <c>redis-server</c> started on a free loopback port (what CI installs),
 /// or, where no redis-server is on the PATH, a Testcontainers Redis on a Docker engine. Stopped by its own process id
-/// (or container) at dispose.</summary>
+/// (or container) at dispose. A redis-server (<see cref="StartProcessAsync"/>) can also be killed, restarted on the same
+/// port, and paused (SIGSTOP: connections stay open and nothing answers) and resumed.</summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process? _process;
     private readonly RedisContainer? _container;
+    private Process? _process;
 
     private RedisServer(string configuration, Process? process, RedisContainer? container)
     {
@@ -27,6 +28,9 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The port (redis-server only).</summary>
     public int Port => int.Parse(Configuration[(Configuration.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Whether the server is paused (<see cref="PauseAsync"/>).</summary>
+    public bool Paused { get; private set; }
+
     public static async Task<RedisServer> StartAsync(int? port = null)
     {
         var executable = FindOnPath("redis-server");
@@ -35,9 +39,80 @@ public sealed class RedisServer : IAsyncDisposable
             return await StartContainerAsync();
         }
         var chosen = port ?? FreePort();
+        var server = new RedisServer($"127.0.0.1:{chosen}", null, null);
+        await server.LaunchAsync(executable);
+        return server;
+    }
+
+    /// <summary>Starts a redis-server process (never a container): the fault tests kill, restart and pause it.</summary>
+    public static Task<RedisServer> StartProcessAsync() =>
+        FindOnPath("redis-server") is null
+            ? throw new InvalidOperationException("This test needs redis-server on the PATH (Debian package redis-server; .ci/run installs it).")
+            : StartAsync();
+
+    /// <summary>Kills the server (SIGKILL: no shutdown, every connection dropped) and waits until it is gone.</summary>
+    public async Task KillAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("Only a redis-server process can be killed.");
+        if (!process.HasExited)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+        Paused = false;
+    }
+
+    /// <summary>Starts redis-server again on the same port (empty: nothing is saved) once it answers PING.</summary>
+    public async Task RestartAsync()
+    {
+        if (_process is not { HasExited: true } old)
+        {
+            throw new InvalidOperationException("Kill the redis-server before restarting it.");
+        }
+        old.Dispose();
+        _process = null;
+        await LaunchAsync(FindOnPath("redis-server")!);
+    }
+
+    /// <summary>Stops the server (SIGSTOP): its connections stay open and nothing is answered, as with a Redis that hangs.</summary>
+    public async Task PauseAsync()
+    {
+        await SignalAsync("STOP");
+        Paused = true;
+    }
+
+    /// <summary>Lets a paused server go on (SIGCONT); it answers what was sent meanwhile.</summary>
+    public async Task ResumeAsync()
+    {
+        await SignalAsync("CONT");
+        Paused = false;
+    }
+
+    /// <summary>Sends PING over a plain socket; true on <c>+PONG</c>, false when nothing answers within 5 s.</summary>
+    public async Task<bool> PingAsync()
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+        try
+        {
+            using var client = new TcpClient();
+            await client.ConnectAsync(IPAddress.Loopback, Port, timeout.Token);
+            var stream = client.GetStream();
+            await stream.WriteAsync("PING\r\n"u8.ToArray(), timeout.Token);
+            var buffer = new byte[16];
+            var read = await stream.ReadAsync(buffer, timeout.Token);
+            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private async Task LaunchAsync(string executable)
+    {
         var process = Process.Start(new ProcessStartInfo(executable)
         {
-            ArgumentList = { "--port", chosen.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
+            ArgumentList = { "--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -46,12 +121,12 @@ public sealed class RedisServer : IAsyncDisposable
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new RedisServer($"127.0.0.1:{chosen}", process, null);
+        _process = process;
         for (var i = 0; i < 100; i++)
         {
-            if (await server.PingAsync())
+            if (await PingAsync())
             {
-                return server;
+                return;
             }
             if (process.HasExited)
             {
@@ -59,26 +134,22 @@ public sealed class RedisServer : IAsyncDisposable
             }
             await Task.Delay(50);
         }
-        await server.DisposeAsync();
-        throw new InvalidOperationException($"redis-server did not answer PING on port {chosen}");
+        await DisposeAsync();
+        throw new InvalidOperationException($"redis-server did not answer PING on port {Port}");
     }
 
-    /// <summary>Sends PING over a plain socket; true on <c>+PONG</c>.</summary>
-    public async Task<bool> PingAsync()
+    private async Task SignalAsync(string signal)
     {
-        try
+        var process = _process is { HasExited: false } p ? p : throw new InvalidOperationException("No redis-server process is running.");
+        using var kill = Process.Start(new ProcessStartInfo("kill")
         {
-            using var client = new TcpClient();
-            await client.ConnectAsync(IPAddress.Loopback, Port);
-            var stream = client.GetStream();
-            await stream.WriteAsync("PING\r\n"u8.ToArray());
-            var buffer = new byte[16];
-            var read = await stream.ReadAsync(buffer);
-            return Encoding.ASCII.GetString(buffer, 0, read).StartsWith("+PONG", StringComparison.Ordinal);
-        }
-        catch (SocketException)
+            ArgumentList = { "-s", signal, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            UseShellExecute = false,
+        }) ?? throw new InvalidOperationException("kill did not start");
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
         {
-            return false;
+            throw new InvalidOperationException($"kill -s {signal} {process.Id} failed ({kill.ExitCode})");
         }
     }
 
@@ -88,10 +159,12 @@ public sealed class RedisServer : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
+                // SIGKILL ends a paused (stopped) process too.
                 _process.Kill(entireProcessTree: true);
                 await _process.WaitForExitAsync();
             }
             _process.Dispose();
+            _process = null;
         }
         if (_container is not null)
         {
