@@ -70,7 +70,7 @@ public sealed class RedisFaultTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(2, upstream.Received.Count);
         // The child's audit record says where its verdicts came from (its console log reaches the pipe on its own time).
         await WaitUntilAsync(() => Task.FromResult(child.Events(6100).Count == 2), "the child's two audit records");
-        var audit = child.Events(6100).Select(e => e.GetProperty("State").GetProperty("PromptCache").GetString()).ToList();
+        var audit = child.Events(6100).Select(e => e.GetProperty("State").GetProperty("gateway.moderation.prompt.cache").GetString()).ToList();
         Assert.Equal(new[] { "hit", "miss" }, audit);
         await WaitUntilAsync(() => Task.FromResult(child.Events(4001).Any(e => e.GetProperty("Message").GetString()!.Contains(redis.Configuration, StringComparison.Ordinal))),
             "the child's start-up line naming the shared Redis");
