@@ -129,19 +129,19 @@ internal sealed partial class GuardChecker(
         ArgumentNullException.ThrowIfNull(decision);
         return decision.Outcome switch
         {
-            PolicyOutcome.Allow => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "allowed" },
-            PolicyOutcome.Flag => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "flagged", Categories = decision.Categories },
-            PolicyOutcome.FailOpen => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = "fail-open" },
+            PolicyOutcome.Allow => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = SemanticNames.Outcomes.Allowed },
+            PolicyOutcome.Flag => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = SemanticNames.Outcomes.Flagged, Categories = decision.Categories },
+            PolicyOutcome.FailOpen => ModerationDecision.Allow with { Policy = decision.PolicyName, Outcome = SemanticNames.Outcomes.FailOpen },
             PolicyOutcome.Block => ModerationDecision.Block(decision.Reason, decision.Categories) with
             {
                 Policy = decision.PolicyName,
-                Outcome = "blocked",
+                Outcome = SemanticNames.Outcomes.Blocked,
                 CategoryTags = CategoryTags(decision),
             },
             _ => ModerationDecision.Block(decision.Failure?.ToString() ?? "no verdict") with
             {
                 Policy = decision.PolicyName,
-                Outcome = "fail-closed",
+                Outcome = SemanticNames.Outcomes.FailClosed,
                 GuardUnavailable = true,
             },
         };

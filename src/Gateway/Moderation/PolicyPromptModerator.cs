@@ -1,3 +1,5 @@
+using Gateway.Telemetry;
+
 namespace Gateway.Moderation;
 
 /// <summary>The prompt check: the whole conversation classified under the request's policy (chosen by the
@@ -14,7 +16,7 @@ internal sealed class PolicyPromptModerator(GuardChecker checker) : IPromptModer
         }
         if (!policy.Prompt.Check || !checker.Available)
         {
-            return ModerationDecision.Allow with { Policy = policy.Name, Outcome = "not-checked" };
+            return ModerationDecision.Allow with { Policy = policy.Name, Outcome = SemanticNames.Outcomes.NotChecked };
         }
         var check = await checker.CheckAsync(policy.Prompt, PromptConversation.From(context), context.Tenant, cancellationToken);
         return GuardChecker.ToModeration(check);

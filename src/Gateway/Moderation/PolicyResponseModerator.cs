@@ -1,4 +1,5 @@
 using Gateway.Guarding;
+using Gateway.Telemetry;
 using Gateway.Tokens;
 using Gateway.Upstreams;
 using Guard.Conversations;
@@ -47,7 +48,7 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
             async (snapshot, cancellationToken) =>
                 PromptConversation.WithResponse(prompt, snapshot.Text, snapshot.ToolCalls) is { } conversation
                     ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, tenant, enforced, cancellationToken))
-                    : ModerationDecision.Allow with { Policy = role.PolicyName, Outcome = "not-checked" },
+                    : ModerationDecision.Allow with { Policy = role.PolicyName, Outcome = SemanticNames.Outcomes.NotChecked },
             failure => GuardChecker.ToModeration(checker.Fail(role, failure)),
             settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter(role) : null);
     }
@@ -56,7 +57,7 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
         context.Policy is { Response: { Check: true } role } && checker.Available ? role : null;
 
     private static ModerationDecision NotChecked(ModerationContext context) => context.Policy is { } policy
-        ? ModerationDecision.Allow with { Policy = policy.Name, Outcome = "not-checked" }
+        ? ModerationDecision.Allow with { Policy = policy.Name, Outcome = SemanticNames.Outcomes.NotChecked }
         : ModerationDecision.Allow;
 
     /// <summary>Counts tokens with the tokenizer of the role's engine's family.</summary>

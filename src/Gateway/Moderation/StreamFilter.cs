@@ -1,4 +1,5 @@
 using System.Text;
+using Gateway.Telemetry;
 using Gateway.Upstreams;
 using Guard.Conversations;
 using Policies;
@@ -399,11 +400,11 @@ internal sealed class StreamFilter : IDisposable
 
     private static int Rank(ModerationDecision decision) => decision.Outcome switch
     {
-        "blocked" => 5,
-        "fail-closed" => 4,
-        "fail-open" => 3,
-        "flagged" => 2,
-        "allowed" => 1,
+        SemanticNames.Outcomes.Blocked => 5,
+        SemanticNames.Outcomes.FailClosed => 4,
+        SemanticNames.Outcomes.FailOpen => 3,
+        SemanticNames.Outcomes.Flagged => 2,
+        SemanticNames.Outcomes.Allowed => 1,
         _ => 0,
     };
 
