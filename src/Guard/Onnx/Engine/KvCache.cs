@@ -65,6 +65,45 @@ internal sealed class KvCache : IDisposable
         return new KvCache(values, batch, 0);
     }
 
+    /// <summary>
+    /// A new host-memory cache with <paramref name="source"/>'s single row repeated <paramref name="batch"/> times (the
+    /// past of a batch that starts from a shared prefix, for graphs whose past must have the batch's rows).
+    /// </summary>
+    /// <param name="source">A batch-1 cache in host memory.</param>
+    /// <param name="batch">Rows.</param>
+    /// <param name="elementType">The tensors' element type.</param>
+    public static KvCache Tile(KvCache source, int batch, Microsoft.ML.OnnxRuntime.Tensors.TensorElementType elementType)
+    {
+        ArgumentOutOfRangeException.ThrowIfNotEqual(source.Batch, 1);
+        var values = new OrtValue[source._values.Length];
+        try
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                var shape = source._values[i].GetTensorTypeAndShape().Shape;
+                shape[0] = batch;
+                values[i] = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, elementType, shape);
+                var row = source._values[i].GetTensorMutableRawData();
+                var target = values[i].GetTensorMutableRawData();
+                for (var r = 0; r < batch; r++)
+                {
+                    row.CopyTo(target.Slice(r * row.Length, row.Length));
+                }
+            }
+        }
+        catch
+        {
+            foreach (var v in values)
+            {
+                v?.Dispose();
+            }
+
+            throw;
+        }
+
+        return new KvCache(values, batch, source.Length);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {

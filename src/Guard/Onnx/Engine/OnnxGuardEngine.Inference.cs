@@ -1,6 +1,7 @@
 using Guard.Conversations;
 using Guard.Engines;
 using Guard.Prompts;
+using System.Threading.Channels;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Guard.Onnx.Engine;
@@ -19,48 +20,92 @@ public sealed partial class OnnxGuardEngine
         }
 
         ThrowIfDisposed();
+        if (_batcher is not null && prefix.Custom is null)
+        {
+            // Batched: the batcher takes the engine's gate per batch, not per call.
+            var entry = prefix.Entry;
+            var reuse = entry is not null && ids.Length > entry.Ids.Length && ids.AsSpan().StartsWith(entry.Ids);
+            var call = new BatchCall(ids, reuse ? entry : null, entry is not null && !reuse, maxTokens, rule, scoreAfter, cancellationToken);
+            return await TrackAsync(() => _batcher.RunAsync(call), batched: true, cancellationToken).ConfigureAwait(false);
+        }
+
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ThrowIfDisposed();
-            Interlocked.Increment(ref _calls);
-            UpdatePeak(Interlocked.Increment(ref _inFlight));
-            try
-            {
-                // Off the caller's thread: a request thread is not held by CPU-bound work, and a batch of calls runs in parallel.
-                var generation = await Task.Run(() => Run(ids, prefix, maxTokens, rule, scoreAfter, cancellationToken), cancellationToken).ConfigureAwait(false);
-                Interlocked.Add(ref _forwardPasses, generation.Tokens.Length);
-                if (generation.PrefixReused)
-                {
-                    Interlocked.Increment(ref _prefixHits);
-                }
-                else if (generation.PrefixMismatch)
-                {
-                    Interlocked.Increment(ref _prefixMisses);
-                }
 
-                _health.Success();
-                return generation;
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                Interlocked.Increment(ref _cancelled);
-                throw;
-            }
-            catch (GuardEngineException ex)
-            {
-                Interlocked.Increment(ref _failures);
-                _health.Failure(ex.Message);
-                throw;
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _inFlight);
-            }
+            // Off the caller's thread: a request thread is not held by CPU-bound work, and calls run in parallel.
+            return await TrackAsync(() => Task.Run(() => Run(ids, prefix, maxTokens, rule, scoreAfter, cancellationToken), cancellationToken), batched: false, cancellationToken)
+                .ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>Counts a call, its outcome and its prefix use, and keeps the engine's health.</summary>
+    /// <param name="call">Starts the call.</param>
+    /// <param name="batched">Whether the call runs in a batch.</param>
+    /// <param name="cancellationToken">The caller's token.</param>
+    private async Task<Generation> TrackAsync(Func<Task<Generation>> call, bool batched, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _calls);
+        UpdatePeak(Interlocked.Increment(ref _inFlight));
+        try
+        {
+            var generation = await call().ConfigureAwait(false);
+            if (!batched)
+            {
+                // A batch counts its passes once for all its calls (RunBatch).
+                Interlocked.Add(ref _forwardPasses, generation.Tokens.Length);
+            }
+
+            if (generation.PrefixReused)
+            {
+                Interlocked.Increment(ref _prefixHits);
+            }
+            else if (generation.PrefixMismatch)
+            {
+                Interlocked.Increment(ref _prefixMisses);
+            }
+
+            _health.Success();
+            return generation;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _cancelled);
+            throw;
+        }
+        catch (GuardEngineException ex)
+        {
+            Interlocked.Increment(ref _failures);
+            _health.Failure(ex.Message);
+            throw;
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new GuardEngineException($"{Name}: the engine has been shut down", transient: true, ex);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>Runs one batch of calls that share a prefix (the batcher's runner); failures become guard failures.</summary>
+    private Generation[] RunBatch(IReadOnlyList<BatchCall> calls, RunOptions runOptions)
+    {
+        try
+        {
+            var (generations, passes) = _batchDecoder!.Generate(calls, calls[0].Prefix, runOptions);
+            Interlocked.Add(ref _forwardPasses, passes);
+            return generations;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && !runOptions.Terminate)
+        {
+            throw new GuardEngineException($"{Name}: inference failed on {ExecutionProvider} ({ex.GetType().Name}: {ex.Message})", transient: false, ex);
         }
     }
 

@@ -34,6 +34,8 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     private readonly KvCache _empty;
     private readonly PromptEncoder _encoder;
     private readonly GreedyDecoder _generator;
+    private readonly BatchDecoder? _batchDecoder;
+    private readonly GuardBatcher? _batcher;
     private readonly PrefixCache? _prefixes;
     private readonly PromptRendererCache _renderers;
     private readonly GuardHealthTracker _health;
@@ -64,7 +66,8 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         int contextTokens,
         IReadOnlyList<string> warnings,
         string name,
-        string cacheIdentity)
+        string cacheIdentity,
+        TimeProvider time)
     {
         Name = name;
         CacheIdentity = cacheIdentity;
@@ -75,10 +78,16 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _prefixes = prefixes;
         _renderers = new PromptRendererCache(renderer);
         _generator = new GreedyDecoder(decoder, empty, encoder);
-        _health = new GuardHealthTracker(TimeProvider.System);
+        _health = new GuardHealthTracker(time);
         _maxCategoryTokens = options.MaxCategoryTokens;
         _maxConcurrency = options.MaxConcurrency;
         _gate = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        var batchDecoder = new BatchDecoder(decoder, encoder);
+        if (options.MaxBatchSize > 1 && (prefixes is null || batchDecoder.CanShareHostPrefix))
+        {
+            _batchDecoder = batchDecoder;
+            _batcher = new GuardBatcher(_gate, RunBatch, options.MaxBatchSize, options.BatchWindow, options.MaxQueuedCalls, time);
+        }
         ContextTokens = contextTokens;
         Warnings = warnings;
     }
@@ -145,7 +154,15 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         Volatile.Read(ref _peakInFlight),
         _prefixes?.CustomBuilds ?? 0,
         _prefixes?.CustomEvictions ?? 0,
-        Interlocked.Read(ref _customWholeRuns));
+        Interlocked.Read(ref _customWholeRuns),
+        _batcher?.Batches ?? 0,
+        _batcher?.BatchedCalls ?? 0);
+
+    /// <summary>Whether concurrent calls are batched (<see cref="OnnxGuardEngineOptions.MaxBatchSize"/> above 1).</summary>
+    public bool Batching => _batcher is not null;
+
+    /// <summary>The batcher, when batching.</summary>
+    internal GuardBatcher? Batcher => _batcher;
 
     /// <summary>The decoder session (tests compare it with a cache-less reference).</summary>
     internal DecoderSession Decoder => _decoder;
@@ -199,8 +216,9 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     }
 
     /// <inheritdoc />
-    /// <remarks>Each conversation is a separate bounded call today, with its own taxonomy's prompt and prefix; a
-    /// dynamic batcher would slot in here (ADR 006). Every conversation's taxonomy is checked before any runs.</remarks>
+    /// <remarks>Each conversation is a call of its own, with its own taxonomy's prompt and prefix; with batching
+    /// (<see cref="OnnxGuardEngineOptions.MaxBatchSize"/>) the calls are gathered into shared passes like any concurrent
+    /// calls (ADR 006). Every conversation's taxonomy is checked before any runs.</remarks>
     /// <exception cref="ArgumentException">A conversation is null or its taxonomy was built for another family.</exception>
     public async ValueTask<IReadOnlyList<GuardVerdict>> ClassifyBatchAsync(IReadOnlyList<GuardConversation> conversations, CancellationToken cancellationToken)
     {
@@ -257,6 +275,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         }
 
         _disposed = true;
+        _batcher?.Stop(new GuardEngineException($"{Name}: the engine has been shut down", transient: true, new ObjectDisposedException(nameof(OnnxGuardEngine))));
         for (var i = 0; i < _maxConcurrency; i++)
         {
             _gate.Wait();

@@ -26,6 +26,22 @@ public sealed class OnnxGuardEngineOptions
     /// <summary>Most guard calls running inference at once; further calls wait (and honour their cancellation).</summary>
     public int MaxConcurrency { get; set; } = Environment.ProcessorCount;
 
+    /// <summary>
+    /// Most guard calls run as one padded forward pass (dynamic batching, docs/adr/006); 1 runs every call on its own.
+    /// Calls that share a cached prefix (the same role of the engine's own taxonomy) are batched together; the batch
+    /// shares that prefix. <see cref="MaxConcurrency"/> then bounds concurrent batches.
+    /// </summary>
+    public int MaxBatchSize { get; set; } = 1;
+
+    /// <summary>
+    /// How long a batch waits for more calls after its first one, up to <see cref="MaxBatchSize"/>; zero takes only the
+    /// calls already waiting. Calls also gather while every batch slot is busy.
+    /// </summary>
+    public TimeSpan BatchWindow { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>Most calls waiting for a batch; further callers wait for room (and honour their cancellation).</summary>
+    public int MaxQueuedCalls { get; set; } = 1024;
+
     /// <summary>Threads of ONNX Runtime's intra-op pool per session; 0 lets ONNX Runtime choose (one per physical core).</summary>
     public int IntraOpThreads { get; set; }
 
@@ -77,6 +93,21 @@ public sealed class OnnxGuardEngineOptions
         if (MaxConcurrency < 1)
         {
             errors.Add($"Guard:Onnx:MaxConcurrency must be at least 1, got {MaxConcurrency}.");
+        }
+
+        if (MaxBatchSize is < 1 or > 256)
+        {
+            errors.Add($"Guard:Onnx:MaxBatchSize must be between 1 (no batching) and 256, got {MaxBatchSize}.");
+        }
+
+        if (BatchWindow < TimeSpan.Zero || BatchWindow > TimeSpan.FromSeconds(1))
+        {
+            errors.Add($"Guard:Onnx:BatchWindow must be between 00:00:00 and 00:00:01, got {BatchWindow}.");
+        }
+
+        if (MaxQueuedCalls < 1)
+        {
+            errors.Add($"Guard:Onnx:MaxQueuedCalls must be at least 1, got {MaxQueuedCalls}.");
         }
 
         if (IntraOpThreads < 0)

@@ -12,6 +12,8 @@ namespace Guard.Onnx.Engine;
 /// <param name="CustomPrefixBuilds">Prefixes computed for conversations with their own taxonomy (first use, or again after eviction).</param>
 /// <param name="CustomPrefixEvictions">Custom-taxonomy prefixes evicted to stay within <c>CustomPrefixCacheSize</c>.</param>
 /// <param name="CustomTaxonomyWholeRuns">Calls with their own taxonomy that ran the whole prompt because custom prefixes are not cached (<c>CustomPrefixCacheSize</c> 0).</param>
+/// <param name="Batches">Batches run (with <c>MaxBatchSize</c> above 1).</param>
+/// <param name="BatchedCalls">Calls run in those batches; <c>BatchedCalls / Batches</c> is the mean batch size.</param>
 public sealed record OnnxGuardEngineStatistics(
     long Calls,
     long Failures,
@@ -23,4 +25,6 @@ public sealed record OnnxGuardEngineStatistics(
     int PeakInFlight,
     long CustomPrefixBuilds = 0,
     long CustomPrefixEvictions = 0,
-    long CustomTaxonomyWholeRuns = 0);
+    long CustomTaxonomyWholeRuns = 0,
+    long Batches = 0,
+    long BatchedCalls = 0);

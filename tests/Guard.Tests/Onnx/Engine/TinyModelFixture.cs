@@ -58,11 +58,12 @@ public sealed class TinyModelFixture : IDisposable
     /// <summary>Creates an engine over the tiny model.</summary>
     /// <param name="configure">Changes to the default options (CPU, prefix reuse on).</param>
     /// <param name="modelDirectory">Another model directory than <see cref="ModelDirectory"/>.</param>
-    public OnnxGuardEngine CreateEngine(Action<OnnxGuardEngineOptions>? configure = null, string? modelDirectory = null)
+    /// <param name="time">The engine's clock; null: the system clock.</param>
+    public OnnxGuardEngine CreateEngine(Action<OnnxGuardEngineOptions>? configure = null, string? modelDirectory = null, TimeProvider? time = null)
     {
         var options = new OnnxGuardEngineOptions { ModelDirectory = modelDirectory ?? ModelDirectory, IntraOpThreads = 1, MaxConcurrency = 4 };
         configure?.Invoke(options);
-        return OnnxGuardEngine.Create(options);
+        return OnnxGuardEngine.Create(options, time: time);
     }
 
     /// <summary>A fresh copy of the model directory that a test may break.</summary>
