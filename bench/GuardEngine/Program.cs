@@ -3,6 +3,9 @@
 // Writes a markdown report to stdout.
 //   dotnet run -c Release --project bench/GuardEngine -- [--iterations 300] [--warmup 30] [--hidden 64] [--layers 2]
 //       [--threads 1] [--concurrency 4] [--calls 400] [--all-logits] [--model-dir DIR]
+//   dotnet run -c Release --project bench/GuardEngine -- --batching [--hidden 256 --layers 4] [--clients 1,4,16,64,256]
+//       [--seconds 3] [--rounds 2] [--answer-tokens 1] [--max-batch 64] [--window-ms 0]
+// --batching compares throughput and latency against concurrency with and without dynamic batching (and skips the rest).
 // --all-logits builds a graph that returns every position's logits (the default returns the last position's only).
 // Needs `./eng/bootstrap.sh --tests` (the Llama 2 test tokenizer is generated from npm llama-tokenizer-js on first use).
 using System.Diagnostics;
@@ -41,6 +44,26 @@ if (modelDir.Length == 0)
 
 try
 {
+    if (args.Contains("--batch-sizes"))
+    {
+        Bench.GuardEngine.BatchSizeProbe.Run(modelDir, threads, [.. Arg("--sizes", "1,2,4,8,16,32").Split(',').Select(c => int.Parse(c, inv))], IntArg("--calls", 128));
+        return;
+    }
+
+    if (args.Contains("--batching"))
+    {
+        await Bench.GuardEngine.BatchingBenchmark.RunAsync(
+            modelDir,
+            [.. Arg("--clients", "1,4,16,64,256").Split(',').Select(c => int.Parse(c, inv))],
+            double.Parse(Arg("--seconds", "3"), inv),
+            IntArg("--rounds", 2),
+            IntArg("--answer-tokens", 1),
+            threads,
+            IntArg("--max-batch", 64),
+            TimeSpan.FromMilliseconds(double.Parse(Arg("--window-ms", "0"), inv)));
+        return;
+    }
+
     var conversations = new[]
     {
         GuardConversation.ForPrompt("How do I bake bread?"),

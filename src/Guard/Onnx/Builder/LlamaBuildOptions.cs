@@ -13,6 +13,14 @@ public sealed class LlamaBuildOptions
     /// projection of every other position. Use left padding with it: the last position must be a real token.</summary>
     public bool LastTokenLogitsOnly { get; set; }
 
+    /// <summary>
+    /// Whether the graph takes a shared prefix cache apart from the past: inputs <c>prefix_key_values.{i}.key/.value</c>
+    /// <c>[1, kv_heads, prefix, head_dim]</c>, attended by every row of the batch (MatMul broadcasting, no copy), and
+    /// <c>present.*</c> holding only the past and the new tokens. The mask covers prefix, past and new tokens. Lets the
+    /// engine batch calls on one prefix without tiling it and keeps the prefix out of every call's cache (docs/adr/006).
+    /// </summary>
+    public bool SharedPrefix { get; set; }
+
     /// <summary>Whether the weights go to <c>model.onnx.data</c>; <c>null</c>: when they exceed 1 GiB (a single protobuf
     /// file cannot exceed 2 GiB).</summary>
     public bool? ExternalData { get; set; }

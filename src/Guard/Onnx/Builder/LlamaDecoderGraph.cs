@@ -30,6 +30,7 @@ internal sealed class LlamaDecoderGraph
     public const string Sequence = "sequence_length";
     public const string Past = "past_sequence_length";
     public const string Total = "total_sequence_length";
+    public const string Prefix = "prefix_sequence_length";
 
     private readonly OnnxGraphBuilder _g;
     private readonly ILlamaWeights _weights;
@@ -37,9 +38,11 @@ internal sealed class LlamaDecoderGraph
     private readonly WeightWriter _writer;
     private readonly OnnxDataType _type;
     private readonly bool _float16;
+    private readonly bool _sharedPrefix;
 
-    private LlamaDecoderGraph(OnnxGraphBuilder graph, ILlamaWeights weights, WeightWriter writer, OnnxDataType type)
+    private LlamaDecoderGraph(OnnxGraphBuilder graph, ILlamaWeights weights, WeightWriter writer, OnnxDataType type, bool sharedPrefix)
     {
+        _sharedPrefix = sharedPrefix;
         _g = graph;
         _weights = weights;
         _c = weights.Config;
@@ -52,15 +55,19 @@ internal sealed class LlamaDecoderGraph
 
     public static string PastValue(int layer) => string.Create(CultureInfo.InvariantCulture, $"past_key_values.{layer}.value");
 
+    public static string PrefixKey(int layer) => string.Create(CultureInfo.InvariantCulture, $"prefix_key_values.{layer}.key");
+
+    public static string PrefixValue(int layer) => string.Create(CultureInfo.InvariantCulture, $"prefix_key_values.{layer}.value");
+
     public static string PresentKey(int layer) => string.Create(CultureInfo.InvariantCulture, $"present.{layer}.key");
 
     public static string PresentValue(int layer) => string.Create(CultureInfo.InvariantCulture, $"present.{layer}.value");
 
     /// <summary>Builds the graph; weights go through <paramref name="writer"/> in checkpoint order.</summary>
-    public static OnnxGraphProto Build(ILlamaWeights weights, WeightWriter writer, OnnxDataType type, bool lastTokenLogitsOnly)
+    public static OnnxGraphProto Build(ILlamaWeights weights, WeightWriter writer, OnnxDataType type, bool lastTokenLogitsOnly, bool sharedPrefix = false)
     {
         var graph = new OnnxGraphBuilder("llama_decoder");
-        new LlamaDecoderGraph(graph, weights, writer, type).Compose(lastTokenLogitsOnly);
+        new LlamaDecoderGraph(graph, weights, writer, type, sharedPrefix).Compose(lastTokenLogitsOnly);
         return graph.Graph;
     }
 
@@ -109,6 +116,15 @@ internal sealed class LlamaDecoderGraph
         {
             _g.Input(PastKey(i), _type, Batch, kv, Past, dim);
             _g.Input(PastValue(i), _type, Batch, kv, Past, dim);
+        }
+
+        if (_sharedPrefix)
+        {
+            for (var i = 0; i < _c.NumLayers; i++)
+            {
+                _g.Input(PrefixKey(i), _type, 1L, kv, Prefix, dim);
+                _g.Input(PrefixValue(i), _type, 1L, kv, Prefix, dim);
+            }
         }
 
         _g.Output(Logits, _type, Batch, lastTokenLogitsOnly ? 1L : Sequence, (long)_c.VocabSize);
@@ -177,6 +193,15 @@ internal sealed class LlamaDecoderGraph
         // two axes right before MatMul is what ONNX Runtime folds into FusedMatMul (transB).
         var keysT = _g.Transpose(_g.Unsqueeze(presentK, 2), 0, 1, 2, 4, 3);
         var scores = _g.MatMul(q, keysT);
+        string? prefixLength = null;
+        if (_sharedPrefix)
+        {
+            // The shared prefix's keys [1, kv, 1, d, prefix] broadcast over the batch: its scores come first, as its
+            // positions do in the mask.
+            var prefixKeysT = _g.Transpose(_g.Unsqueeze(PrefixKey(layer), 2), 0, 1, 2, 4, 3);
+            scores = _g.Concat(-1, _g.MatMul(q, prefixKeysT), scores);
+            prefixLength = _g.Node("Shape", [PrefixKey(layer)], null, OnnxAttributeProto.Int("start", 2), OnnxAttributeProto.Int("end", 3));
+        }
         if (_float16)
         {
             scores = _g.Cast(scores, OnnxDataType.Float);
@@ -189,7 +214,19 @@ internal sealed class LlamaDecoderGraph
         }
 
         // [b, kv, group, s, d] -> [b, s, kv, group, d] -> [b, s, heads * d]
-        var context = _g.MatMul(probs, _g.Unsqueeze(presentV, 2));
+        string context;
+        if (prefixLength is null)
+        {
+            context = _g.MatMul(probs, _g.Unsqueeze(presentV, 2));
+        }
+        else
+        {
+            var axis = _g.Int64s(-1);
+            var prefixProbs = _g.Node("Slice", [probs, _g.Int64s(0), prefixLength, axis]);
+            var ownProbs = _g.Node("Slice", [probs, prefixLength, _g.Int64s(long.MaxValue), axis]);
+            context = _g.Add(_g.MatMul(prefixProbs, _g.Unsqueeze(PrefixValue(layer), 2)), _g.MatMul(ownProbs, _g.Unsqueeze(presentV, 2)));
+        }
+
         context = _g.Reshape(_g.Transpose(context, 0, 3, 1, 2, 4), 0, 0, heads * dim);
         return _g.MatMul(context, Linear(LlamaTensorNames.OProj(layer)));
     }

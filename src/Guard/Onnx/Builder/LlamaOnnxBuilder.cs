@@ -82,7 +82,7 @@ public static class LlamaOnnxBuilder
         var files = new List<ModelFileDigest>(2);
         using (var writer = new WeightWriter(type, external ? dataPath : null))
         {
-            var graph = LlamaDecoderGraph.Build(weights, writer, type, options.LastTokenLogitsOnly);
+            var graph = LlamaDecoderGraph.Build(weights, writer, type, options.LastTokenLogitsOnly, options.SharedPrefix);
             var model = new OnnxModelProto(graph)
             {
                 DocString = $"Llama decoder ({weights.Source}) written by the guard model builder",
@@ -118,6 +118,7 @@ public static class LlamaOnnxBuilder
             Config = config,
             DType = options.DType.ToManifestName(),
             LastTokenLogitsOnly = options.LastTokenLogitsOnly,
+            SharedPrefix = options.SharedPrefix,
             Graph = GraphFileName,
             Source = weights.Source,
             RandomWeights = weights.IsRandom,

@@ -29,9 +29,10 @@ internal sealed class BatchDecoder
         _stopIds = [.. encoder.Tokenizer.StopIds, encoder.Tokenizer.EosId];
     }
 
-    /// <summary>Whether batches can start from a shared prefix here: the prefix is tiled along the batch axis in host
-    /// memory, so only when the session keeps its KV cache on the host.</summary>
-    public bool CanShareHostPrefix => _decoder.KvMemory.Name == OrtMemoryInfo.DefaultInstance.Name;
+    /// <summary>Whether batches can start from a shared prefix here: a shared-prefix graph attends to the one prefix
+    /// cache from every row; another graph needs the prefix tiled along the batch axis, which is done in host memory,
+    /// so only when the session keeps its KV cache on the host.</summary>
+    public bool CanSharePrefix => _decoder.Signature.SharedPrefix || _decoder.KvMemory.Name == OrtMemoryInfo.DefaultInstance.Name;
 
     /// <summary>Runs the calls as one batch.</summary>
     /// <param name="calls">The calls; all start from <paramref name="prefix"/> (their ids begin with its ids).</param>
@@ -54,7 +55,8 @@ internal sealed class BatchDecoder
 
         var input = FirstInput(calls, start, sequence, valid);
         var scratch = _decoder.Signature.ElementType == TensorElementType.Float ? [] : ArrayPool<float>.Shared.Rent(_decoder.Signature.Config.VocabSize);
-        var past = prefix is null ? KvCache.Empty(_decoder.Signature, batch) : KvCache.Tile(prefix.Kv, batch, _decoder.Signature.ElementType);
+        var shared = prefix is not null && _decoder.Signature.SharedPrefix ? prefix.Kv : null;
+        var past = prefix is null || shared is not null ? KvCache.Empty(_decoder.Signature, batch) : KvCache.Tile(prefix.Kv, batch, _decoder.Signature.ElementType);
         var mask = input.AttentionMask;
         var passes = 0;
         try
@@ -62,7 +64,7 @@ internal sealed class BatchDecoder
             while (true)
             {
                 var next = new long[batch];
-                using (var output = _decoder.Forward(input, past, runOptions))
+                using (var output = _decoder.Forward(input, past, runOptions, shared))
                 {
                     passes++;
                     for (var r = 0; r < batch; r++)
@@ -86,7 +88,7 @@ internal sealed class BatchDecoder
                 }
 
                 // One more slot per row: a live row's token (mask 1, its next position); a finished row's pad (mask 0).
-                var length = past.Length;
+                var length = (shared?.Length ?? 0) + past.Length;
                 var grown = new long[batch * (length + 1)];
                 var positions = new long[batch];
                 for (var r = 0; r < batch; r++)

@@ -15,6 +15,7 @@ internal sealed class DecoderSession : IDisposable
 {
     private readonly InferenceSession _session;
     private readonly OrtMemoryInfo _hostMemory;
+    private readonly KvCache? _emptyPrefix;
 
     public DecoderSession(InferenceSession session, DecoderSignature signature, OrtMemoryInfo kvMemory, string providerName)
     {
@@ -23,6 +24,7 @@ internal sealed class DecoderSession : IDisposable
         KvMemory = kvMemory;
         ProviderName = providerName;
         _hostMemory = OrtMemoryInfo.DefaultInstance;
+        _emptyPrefix = signature.SharedPrefix ? KvCache.Empty(signature, 1) : null;
     }
 
     /// <summary>The graph's signature.</summary>
@@ -38,15 +40,26 @@ internal sealed class DecoderSession : IDisposable
     /// <param name="input">The new tokens, positions and mask.</param>
     /// <param name="past">The cache the tokens continue (an empty cache for a fresh sequence); not disposed here.</param>
     /// <param name="runOptions">Per-call run options (their terminate flag cancels the pass).</param>
-    /// <returns>The logits and the present cache; the caller disposes it.</returns>
-    public DecoderOutput Forward(DecoderInput input, KvCache past, RunOptions runOptions)
+    /// <param name="prefix">
+    /// With a <see cref="DecoderSignature.SharedPrefix"/> graph: the batch-1 prefix cache every row attends to before
+    /// <paramref name="past"/> (null: none); the input's past length counts both. Otherwise it must be null.
+    /// </param>
+    /// <returns>The logits and the present cache (with a shared prefix, without it); the caller disposes it.</returns>
+    public DecoderOutput Forward(DecoderInput input, KvCache past, RunOptions runOptions, KvCache? prefix = null)
     {
-        if (past.Batch != input.Batch || past.Length != input.PastLength)
+        var signature = Signature;
+        if (prefix is not null && (!signature.SharedPrefix || prefix.Batch != 1))
         {
-            throw new ArgumentException($"The past cache is [{past.Batch}, {past.Length}] but the input expects [{input.Batch}, {input.PastLength}].", nameof(past));
+            throw new ArgumentException("A separate prefix cache needs a shared-prefix graph and batch 1.", nameof(prefix));
         }
 
-        var signature = Signature;
+        prefix ??= signature.SharedPrefix ? _emptyPrefix : null;
+        var prefixLength = prefix?.Length ?? 0;
+        if (past.Batch != input.Batch || prefixLength + past.Length != input.PastLength)
+        {
+            throw new ArgumentException($"The past cache is [{past.Batch}, {prefixLength} + {past.Length}] but the input expects [{input.Batch}, {input.PastLength}].", nameof(past));
+        }
+
         using var binding = _session.CreateIoBinding();
         using var ids = OrtValue.CreateTensorValueFromMemory(input.InputIds, [input.Batch, input.Sequence]);
         using var positions = OrtValue.CreateTensorValueFromMemory(input.PositionIds, [input.Batch, input.Sequence]);
@@ -57,6 +70,14 @@ internal sealed class DecoderSession : IDisposable
         for (var i = 0; i < signature.PastNames.Length; i++)
         {
             binding.BindInput(signature.PastNames[i], past.Values[i]);
+        }
+
+        if (prefix is not null)
+        {
+            for (var i = 0; i < signature.PrefixNames.Length; i++)
+            {
+                binding.BindInput(signature.PrefixNames[i], prefix.Values[i]);
+            }
         }
 
         binding.BindOutputToDevice(DecoderSignature.Logits, _hostMemory);
@@ -76,7 +97,7 @@ internal sealed class DecoderSession : IDisposable
         try
         {
             var logitsShape = values[0].GetTensorTypeAndShape().Shape;
-            var expectedPast = input.PastLength + input.Sequence;
+            var expectedPast = input.PastLength + input.Sequence - prefixLength;
             var config = signature.Config;
             if (logitsShape.Length != 3 || logitsShape[0] != input.Batch || (logitsShape[1] != input.Sequence && logitsShape[1] != 1) || logitsShape[2] != config.VocabSize)
             {
@@ -106,5 +127,9 @@ internal sealed class DecoderSession : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _session.Dispose();
+    public void Dispose()
+    {
+        _emptyPrefix?.Dispose();
+        _session.Dispose();
+    }
 }

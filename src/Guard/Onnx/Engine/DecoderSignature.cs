@@ -23,8 +23,11 @@ internal sealed class DecoderSignature
         ElementType = elementType;
         PastNames = new string[2 * config.NumLayers];
         PresentNames = new string[2 * config.NumLayers];
+        PrefixNames = new string[2 * config.NumLayers];
         for (var i = 0; i < config.NumLayers; i++)
         {
+            PrefixNames[2 * i] = string.Create(CultureInfo.InvariantCulture, $"prefix_key_values.{i}.key");
+            PrefixNames[(2 * i) + 1] = string.Create(CultureInfo.InvariantCulture, $"prefix_key_values.{i}.value");
             PastNames[2 * i] = string.Create(CultureInfo.InvariantCulture, $"past_key_values.{i}.key");
             PastNames[(2 * i) + 1] = string.Create(CultureInfo.InvariantCulture, $"past_key_values.{i}.value");
             PresentNames[2 * i] = string.Create(CultureInfo.InvariantCulture, $"present.{i}.key");
@@ -43,6 +46,14 @@ internal sealed class DecoderSignature
 
     /// <summary>The present outputs, in the same order as <see cref="PastNames"/>.</summary>
     public string[] PresentNames { get; }
+
+    /// <summary>The shared-prefix inputs (<c>prefix_key_values.{i}.key/.value</c>, batch 1), in the same order; fed only
+    /// when <see cref="SharedPrefix"/>.</summary>
+    public string[] PrefixNames { get; }
+
+    /// <summary>Whether the graph takes the prefix cache apart from the past (the builder's shared-prefix graphs):
+    /// every row attends to one batch-1 prefix, and <c>present.*</c> holds only the past and the new tokens.</summary>
+    public bool SharedPrefix { get; private set; }
 
     /// <summary>Checks the session's inputs and outputs against the manifest and returns the signature.</summary>
     /// <param name="session">The session.</param>
@@ -73,6 +84,16 @@ internal sealed class DecoderSignature
             Check(errors, mismatches, "input", name, inputs, elementType, kvDims, kvDimNames);
         }
 
+        signature.SharedPrefix = inputs.ContainsKey(signature.PrefixNames[0]);
+        if (signature.SharedPrefix)
+        {
+            var prefixDims = new[] { 1, config.NumKvHeads, -1, config.HeadDim };
+            foreach (var name in signature.PrefixNames)
+            {
+                Check(errors, mismatches, "input", name, inputs, elementType, prefixDims, kvDimNames);
+            }
+        }
+
         Check(errors, mismatches, "output", Logits, outputs, elementType, [-1, -1, config.VocabSize], ["batch", "sequence", "vocab_size"]);
         foreach (var name in signature.PresentNames)
         {
@@ -86,6 +107,11 @@ internal sealed class DecoderSignature
         }
 
         var known = new HashSet<string>(signature.PastNames, StringComparer.Ordinal) { InputIds, AttentionMask, PositionIds };
+        if (signature.SharedPrefix)
+        {
+            known.UnionWith(signature.PrefixNames);
+        }
+
         var extra = inputs.Keys.Where(k => !known.Contains(k)).Order(StringComparer.Ordinal).ToList();
         if (extra.Count > 0)
         {

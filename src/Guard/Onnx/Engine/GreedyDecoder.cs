@@ -46,7 +46,10 @@ internal sealed class GreedyDecoder
         ArgumentOutOfRangeException.ThrowIfLessThan(promptIds.Length, 1);
         var reuse = prefix is not null && promptIds.Length > prefix.Ids.Length && promptIds.AsSpan().StartsWith(prefix.Ids);
         var start = reuse ? prefix!.Ids.Length : 0;
-        var past = reuse ? prefix!.Kv : _empty;
+
+        // A shared-prefix graph attends to the prefix as a separate input, so the call's own cache starts empty.
+        var shared = reuse && _decoder.Signature.SharedPrefix ? prefix!.Kv : null;
+        var past = reuse && shared is null ? prefix!.Kv : _empty;
         var input = DecoderInput.Single(promptIds.AsSpan(start), start);
         var state = new GenerationState(_encoder, _stopIds, maxTokens, rule, scoreAfter);
         var scratch = _decoder.Signature.ElementType == TensorElementType.Float ? [] : ArrayPool<float>.Shared.Rent(_decoder.Signature.Config.VocabSize);
@@ -58,7 +61,7 @@ internal sealed class GreedyDecoder
                 cancellationToken.ThrowIfCancellationRequested();
                 int token;
                 KvCache present;
-                using (var output = _decoder.Forward(input, owned ?? past, runOptions))
+                using (var output = _decoder.Forward(input, owned ?? past, runOptions, shared))
                 {
                     token = state.Accept(output.LastLogits(0, scratch));
                     present = output.TakePresent();
@@ -71,7 +74,7 @@ internal sealed class GreedyDecoder
                     break;
                 }
 
-                input = DecoderInput.Single([token], owned.Length);
+                input = DecoderInput.Single([token], (shared?.Length ?? 0) + owned.Length);
             }
         }
         finally

@@ -83,7 +83,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _maxConcurrency = options.MaxConcurrency;
         _gate = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
         var batchDecoder = new BatchDecoder(decoder, encoder);
-        if (options.MaxBatchSize > 1 && (prefixes is null || batchDecoder.CanShareHostPrefix))
+        if (options.MaxBatchSize > 1 && (prefixes is null || batchDecoder.CanSharePrefix))
         {
             _batchDecoder = batchDecoder;
             _batcher = new GuardBatcher(_gate, RunBatch, options.MaxBatchSize, options.BatchWindow, options.MaxQueuedCalls, time);

@@ -30,6 +30,9 @@ public sealed record ModelManifest
     /// <summary>Whether <c>logits</c> holds only the last position ([batch, 1, vocab]).</summary>
     [JsonPropertyName("last_token_logits_only")] public bool LastTokenLogitsOnly { get; init; }
 
+    /// <summary>Whether the graph takes a shared prefix cache (<c>prefix_key_values.*</c>) apart from the past.</summary>
+    [JsonPropertyName("shared_prefix")] public bool SharedPrefix { get; init; }
+
     /// <summary>The graph file.</summary>
     [JsonPropertyName("graph")] public string Graph { get; init; } = "model.onnx";
 

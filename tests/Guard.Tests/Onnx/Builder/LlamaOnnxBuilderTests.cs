@@ -121,6 +121,61 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
         output.WriteLine($"batch 2 with padding: max relative error {worst:E2}");
     }
 
+    [Theory]
+    [InlineData(OnnxDType.Float32)]
+    [InlineData(OnnxDType.Float16)]
+    public void SharedPrefix_OneBatchOnePrefixCache_MatchesReference(OnnxDType dtype)
+    {
+        var config = TinyModels.Gqa;
+        var tolerance = dtype == OnnxDType.Float32 ? Float32Tolerance : Float16Tolerance;
+        using var dir = new TempDirectory();
+        var reference = new LlamaReference(Build(dir.Path, config, seed: 14, dtype, sharedPrefix: true));
+        using var decoder = new OrtDecoder(dir.Path);
+        Assert.True(decoder.Manifest.SharedPrefix);
+        Assert.Equal([1, 2, -1, 16], decoder.Session.InputMetadata["prefix_key_values.1.value"].Dimensions);
+        Assert.Equal("prefix_sequence_length", decoder.Session.InputMetadata["prefix_key_values.0.key"].SymbolicDimensions[2]);
+
+        // The prefix alone (no prefix input): its presents are the prefix cache.
+        var shared = TinyModels.Tokens(5, config.VocabSize, seed: 4);
+        var a = TinyModels.Tokens(3, config.VocabSize, seed: 5);
+        var b = TinyModels.Tokens(4, config.VocabSize, seed: 6);
+        using var prefix = decoder.Run([shared], [TinyModels.Ones(5)], [TinyModels.Range(0, 5)], past: null);
+        Assert.Equal([1L, 2, 5, 16], prefix.PresentShape(0));
+        var expectedPrefix = reference.Forward(shared);
+        var worst = LogitComparison.AssertClose(prefix.Row(0, 4), expectedPrefix[4], tolerance, "prefix");
+
+        // Two rows after the one prefix cache, row 0 left-padded by one; presents hold only the rows' own tokens.
+        using var rows = decoder.Run(
+            [[0, .. a], [.. b]],
+            [[1, 1, 1, 1, 1, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1]],
+            [[5, 5, 6, 7], [5, 6, 7, 8]],
+            past: null,
+            prefix);
+        Assert.Equal([2L, 2, 4, 16], rows.PresentShape(0));
+        var cacheA = reference.NewCache();
+        var cacheB = reference.NewCache();
+        reference.Forward(cacheA, shared, TinyModels.Range(0, 5));
+        reference.Forward(cacheB, shared, TinyModels.Range(0, 5));
+        var expectedA = reference.Forward(cacheA, a, TinyModels.Range(5, 3));
+        var expectedB = reference.Forward(cacheB, b, TinyModels.Range(5, 4));
+        for (var p = 0; p < 3; p++)
+        {
+            worst = Math.Max(worst, LogitComparison.AssertClose(rows.Row(0, 1 + p), expectedA[p], tolerance, $"row 0 position {p}"));
+        }
+
+        for (var p = 0; p < 4; p++)
+        {
+            worst = Math.Max(worst, LogitComparison.AssertClose(rows.Row(1, p), expectedB[p], tolerance, $"row 1 position {p}"));
+        }
+
+        // A decoding step: past = the rows' presents, the same prefix cache.
+        using var step = decoder.Run([[7], [9]], [[1, 1, 1, 1, 1, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]], [[8], [9]], rows, prefix);
+        Assert.Equal([2L, 2, 5, 16], step.PresentShape(0));
+        worst = Math.Max(worst, LogitComparison.AssertClose(step.Row(0, 0), reference.Forward(cacheA, [7], [8])[0], tolerance, "row 0 step"));
+        worst = Math.Max(worst, LogitComparison.AssertClose(step.Row(1, 0), reference.Forward(cacheB, [9], [9])[0], tolerance, "row 1 step"));
+        output.WriteLine($"shared prefix {dtype}: max relative error {worst:E2}");
+    }
+
     [Fact]
     public void LastTokenLogitsOnly_ReturnsTheLastPositionOfFullPromptsAndSteps()
     {
@@ -303,10 +358,11 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
         MaxPositions = 4096,
     };
 
-    internal static RandomLlamaWeights Build(string directory, LlamaConfig config, int seed, OnnxDType dtype = OnnxDType.Float32, bool lastTokenOnly = false, bool? external = null)
+    internal static RandomLlamaWeights Build(string directory, LlamaConfig config, int seed, OnnxDType dtype = OnnxDType.Float32, bool lastTokenOnly = false, bool? external = null, bool sharedPrefix = false)
     {
         var weights = new RandomLlamaWeights(config, seed, Scale);
         var options = Options();
+        options.SharedPrefix = sharedPrefix;
         options.DType = dtype;
         options.LastTokenLogitsOnly = lastTokenOnly;
         options.ExternalData = external;

@@ -21,8 +21,10 @@ internal sealed class OrtDecoder : IDisposable
 
     public bool IsFloat16 => Manifest.DType == OnnxDTypeNames.Float16;
 
-    /// <summary>Runs one step. Rows of <paramref name="ids"/> and <paramref name="positions"/> are [batch][seq]; the mask is [batch][past + seq].</summary>
-    public Step Run(long[][] ids, long[][] mask, long[][] positions, Step? past)
+    /// <summary>Runs one step. Rows of <paramref name="ids"/> and <paramref name="positions"/> are [batch][seq]; the mask is
+    /// [batch][prefix + past + seq]. <paramref name="prefix"/>: a batch-1 step whose presents feed a shared-prefix graph's
+    /// <c>prefix_key_values.*</c> (empty when null).</summary>
+    public Step Run(long[][] ids, long[][] mask, long[][] positions, Step? past, Step? prefix = null)
     {
         var c = Manifest.Config;
         int batch = ids.Length, seq = ids[0].Length;
@@ -49,6 +51,27 @@ internal sealed class OrtDecoder : IDisposable
                 else
                 {
                     values.Add(past.Presents[index]);
+                }
+            }
+        }
+
+        if (Session.InputMetadata.ContainsKey("prefix_key_values.0.key"))
+        {
+            for (var i = 0; i < c.NumLayers; i++)
+            {
+                foreach (var (name, index) in new[] { ($"prefix_key_values.{i}.key", 2 * i), ($"prefix_key_values.{i}.value", (2 * i) + 1) })
+                {
+                    names.Add(name);
+                    if (prefix is null)
+                    {
+                        var empty = OrtValue.CreateAllocatedTensorValue(OrtAllocator.DefaultInstance, type, [1, c.NumKvHeads, 0, c.HeadDim]);
+                        owned.Add(empty);
+                        values.Add(empty);
+                    }
+                    else
+                    {
+                        values.Add(prefix.Presents[index]);
+                    }
                 }
             }
         }

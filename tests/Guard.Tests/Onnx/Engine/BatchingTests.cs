@@ -16,12 +16,20 @@ namespace Guard.Tests.Onnx.Engine;
 public sealed class BatchingTests(TinyModelFixture fixture)
 {
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public async Task BatchedCalls_GiveTheUnbatchedVerdicts(bool lastTokenLogitsOnly)
+    [InlineData("last-token")]
+    [InlineData("all-logits")]
+    [InlineData("shared-prefix")]
+    public async Task BatchedCalls_GiveTheUnbatchedVerdicts(string graph)
     {
-        var model = lastTokenLogitsOnly ? fixture.ModelDirectory : fixture.AllLogitsModelDirectory;
-        using var single = fixture.CreateEngine(modelDirectory: model);
+        var model = graph switch
+        {
+            "all-logits" => fixture.AllLogitsModelDirectory,
+            "shared-prefix" => fixture.SharedPrefixModelDirectory,
+            _ => fixture.ModelDirectory,
+        };
+
+        // The reference is always the standard graph, run call by call.
+        using var single = fixture.CreateEngine();
         using var batched = fixture.CreateEngine(Batched(16), model);
         Assert.False(single.Batching);
         Assert.True(batched.Batching);

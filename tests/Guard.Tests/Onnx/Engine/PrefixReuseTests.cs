@@ -42,6 +42,28 @@ public sealed class PrefixReuseTests(TinyModelFixture fixture)
         Assert.Equal(0, full.Statistics.PrefixHits);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task SharedPrefixGraph_GivesTheStandardGraphsScores(bool prefixReuse)
+    {
+        using var shared = fixture.CreateEngine(o => o.PrefixReuse = prefixReuse, fixture.SharedPrefixModelDirectory);
+        using var standard = fixture.CreateEngine(o => o.PrefixReuse = false);
+        Assert.True(shared.Decoder.Signature.SharedPrefix);
+        Assert.False(standard.Decoder.Signature.SharedPrefix);
+        foreach (var conversation in Conversations.All())
+        {
+            var a = await shared.ClassifyAsync(conversation, CancellationToken.None);
+            var b = await standard.ClassifyAsync(conversation, CancellationToken.None);
+            var pa = a.UnsafeProbability!.Value;
+            var pb = b.UnsafeProbability!.Value;
+            Assert.True(Math.Abs(pa - pb) <= 1e-4 * Math.Max(Math.Abs(pb), 1e-12), $"{conversation.Role}: shared-prefix graph {pa:R}, standard {pb:R}");
+            Assert.Equal(b.RawOutput, a.RawOutput);
+        }
+
+        Assert.Equal(prefixReuse ? Conversations.All().Count() : 0, shared.Statistics.PrefixHits);
+    }
+
     [Fact]
     public void Prefix_IsMostOfTheDefaultPrompt_AndIsAPrefixOfEveryPromptsIds()
     {
