@@ -6,7 +6,8 @@
 //   dotnet run -c Release --project bench/GuardEngine -- --batching [--hidden 256 --layers 4] [--clients 1,4,16,64,256]
 //       [--seconds 3] [--rounds 2] [--answer-tokens 1] [--max-batch 64] [--window-ms 0]
 // --batching compares throughput and latency against concurrency with and without dynamic batching (and skips the rest).
-// --all-logits builds a graph that returns every position's logits (the default returns the last position's only).
+// --all-logits builds a graph that returns every position's logits (the default returns the last position's only);
+// --shared-prefix builds a shared-prefix graph (the prefix cache an input of its own, docs/adr/006).
 // Needs `./eng/bootstrap.sh --tests` (the Llama 2 test tokenizer is generated from npm llama-tokenizer-js on first use).
 using System.Diagnostics;
 using System.Globalization;
@@ -39,7 +40,7 @@ var temp = string.Empty;
 if (modelDir.Length == 0)
 {
     temp = Path.Combine(Path.GetTempPath(), "guard-engine-bench-" + Environment.ProcessId.ToString(inv));
-    modelDir = BuildTinyModel(temp, config, !args.Contains("--all-logits"));
+    modelDir = BuildTinyModel(temp, config, !args.Contains("--all-logits"), args.Contains("--shared-prefix"));
 }
 
 try
@@ -182,7 +183,7 @@ static double Percentile(double[] sorted, double p)
     return sorted[lo] + ((sorted[hi] - sorted[lo]) * (rank - lo));
 }
 
-static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogitsOnly)
+static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogitsOnly, bool sharedPrefix)
 {
     var js = TokenizerFixtures.FindJsDirectory();
     TokenizerFixtures.Node(js, "generate-fixtures.mjs");
@@ -194,6 +195,7 @@ static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogit
             ModelId = "bench/llamaguard-tiny-random",
             TokenizerSource = Path.Combine(js, "generated", "llama2", "tokenizer.json"),
             LastTokenLogitsOnly = lastTokenLogitsOnly,
+            SharedPrefix = sharedPrefix,
         },
         dir);
     return dir;

@@ -38,9 +38,10 @@ internal static class GuardCommands
         var dtype = new Option<OnnxDType>("--dtype") { Description = "Float32 or Float16.", DefaultValueFactory = _ => OnnxDType.Float32 };
         var lastToken = new Option<bool>("--last-token-logits") { Description = "Emit logits for the last position only." };
         var modelId = new Option<string?>("--model-id") { Description = "Model id reported on verdicts." };
+        var sharedPrefix = new Option<bool>("--shared-prefix") { Description = "Take the prompt prefix cache as an input of its own, shared by every row of a batch (docs/adr/006)." };
         var command = new Command("build-model", "Write a Llama Guard model directory (ONNX graph, tokenizer, manifest) from a checkpoint or random weights.")
         {
-            output, family, checkpoint, random, preset, seed, tokenizer, dtype, lastToken, modelId,
+            output, family, checkpoint, random, preset, seed, tokenizer, dtype, lastToken, modelId, sharedPrefix,
         };
         command.SetAction(result => Run(() =>
         {
@@ -66,6 +67,7 @@ internal static class GuardCommands
                 ModelId = result.GetValue(modelId) ?? (weights.IsRandom ? $"random-{result.GetValue(preset)}-seed{result.GetValue(seed)}" : Path.GetFileName(Path.TrimEndingDirectorySeparator(result.GetValue(checkpoint)!))),
                 DType = result.GetValue(dtype),
                 LastTokenLogitsOnly = result.GetValue(lastToken),
+                SharedPrefix = result.GetValue(sharedPrefix),
                 TokenizerSource = tokenizerSource,
             };
             var manifest = LlamaOnnxBuilder.Build(weights, options, result.GetValue(output)!);
