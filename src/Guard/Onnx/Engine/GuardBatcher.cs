@@ -19,6 +19,7 @@ internal sealed class GuardBatcher
 {
     private readonly Channel<BatchCall> _queue;
     private readonly SemaphoreSlim _slots;
+    private readonly InferenceThreads _threads;
     private readonly Func<IReadOnlyList<BatchCall>, RunOptions, Generation[]> _run;
     private readonly int _maxBatch;
     private readonly TimeSpan _window;
@@ -31,14 +32,16 @@ internal sealed class GuardBatcher
 
     /// <summary>Starts the batching loop.</summary>
     /// <param name="slots">Batches that may run at once; a slot is taken before a batch is gathered.</param>
+    /// <param name="threads">Where batches run.</param>
     /// <param name="run">Runs one batch (all calls share a prefix) and returns a generation per call, in order.</param>
     /// <param name="maxBatch">Most calls per batch.</param>
     /// <param name="window">How long a batch waits for more calls after its first.</param>
     /// <param name="maxQueued">Most calls waiting.</param>
     /// <param name="time">The clock of the window.</param>
-    public GuardBatcher(SemaphoreSlim slots, Func<IReadOnlyList<BatchCall>, RunOptions, Generation[]> run, int maxBatch, TimeSpan window, int maxQueued, TimeProvider time)
+    public GuardBatcher(SemaphoreSlim slots, InferenceThreads threads, Func<IReadOnlyList<BatchCall>, RunOptions, Generation[]> run, int maxBatch, TimeSpan window, int maxQueued, TimeProvider time)
     {
         _slots = slots;
+        _threads = threads;
         _run = run;
         _maxBatch = maxBatch;
         _window = window;
@@ -232,7 +235,11 @@ internal sealed class GuardBatcher
             {
                 Interlocked.Increment(ref _batches);
                 Interlocked.Add(ref _batchedCalls, batch.Count);
-                await Task.Run(() => Execute(batch)).ConfigureAwait(false);
+                await _threads.Run(() =>
+                {
+                    Execute(batch);
+                    return true;
+                }).ConfigureAwait(false);
             }
         }
         finally

@@ -34,8 +34,8 @@ public sealed partial class OnnxGuardEngine
         {
             ThrowIfDisposed();
 
-            // Off the caller's thread: a request thread is not held by CPU-bound work, and calls run in parallel.
-            return await TrackAsync(() => Task.Run(() => Run(ids, prefix, maxTokens, rule, scoreAfter, cancellationToken), cancellationToken), batched: false, cancellationToken)
+            // On the engine's threads: neither the caller's nor the thread pool's threads are held by the pass.
+            return await TrackAsync(() => _threads.Run(() => Run(ids, prefix, maxTokens, rule, scoreAfter, cancellationToken), cancellationToken), batched: false, cancellationToken)
                 .ConfigureAwait(false);
         }
         finally

@@ -36,6 +36,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     private readonly GreedyDecoder _generator;
     private readonly BatchDecoder? _batchDecoder;
     private readonly GuardBatcher? _batcher;
+    private readonly InferenceThreads _threads;
     private readonly PrefixCache? _prefixes;
     private readonly PromptRendererCache _renderers;
     private readonly GuardHealthTracker _health;
@@ -82,11 +83,12 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _maxCategoryTokens = options.MaxCategoryTokens;
         _maxConcurrency = options.MaxConcurrency;
         _gate = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        _threads = new InferenceThreads(options.MaxConcurrency, name);
         var batchDecoder = new BatchDecoder(decoder, encoder);
         if (options.MaxBatchSize > 1 && (prefixes is null || batchDecoder.CanSharePrefix))
         {
             _batchDecoder = batchDecoder;
-            _batcher = new GuardBatcher(_gate, RunBatch, options.MaxBatchSize, options.BatchWindow, options.MaxQueuedCalls, time);
+            _batcher = new GuardBatcher(_gate, _threads, RunBatch, options.MaxBatchSize, options.BatchWindow, options.MaxQueuedCalls, time);
         }
         ContextTokens = contextTokens;
         Warnings = warnings;
@@ -281,6 +283,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
             _gate.Wait();
         }
 
+        _threads.Dispose();
         _prefixes?.Dispose();
         _empty.Dispose();
         _decoder.Dispose();
