@@ -128,7 +128,7 @@ public sealed partial class GuardEngineProvider : IDisposable
             OnnxGuardEngine onnx;
             try
             {
-                onnx = OnnxGuardEngine.Create(spec.Onnx, spec.Name);
+                onnx = OnnxGuardEngine.Create(spec.Onnx, spec.Name, time);
             }
             catch (OnnxModelLoadException ex) when (spec.Section != GuardOptions.SectionName)
             {

@@ -16,9 +16,10 @@ public sealed partial class OnnxGuardEngine
     /// </summary>
     /// <param name="options">The options; validated here.</param>
     /// <param name="name">The engine's name on verdicts and errors; null or blank: <see cref="EngineName"/>.</param>
+    /// <param name="time">The clock stream sessions' idle timeout is measured on; null: the system clock.</param>
     /// <returns>The engine; log its <see cref="Warnings"/>.</returns>
     /// <exception cref="OnnxModelLoadException">Invalid options, a missing or inconsistent model file, or unusable CUDA (with <see cref="CudaFallback.Fail"/>); the message names the file or setting and the mismatch.</exception>
-    public static OnnxGuardEngine Create(OnnxGuardEngineOptions options, string? name = null)
+    public static OnnxGuardEngine Create(OnnxGuardEngineOptions options, string? name = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -66,7 +67,7 @@ public sealed partial class OnnxGuardEngine
             }
 
             return new OnnxGuardEngine(model, decoder, empty, encoder, prefixes, renderer, options, context, warnings,
-                string.IsNullOrWhiteSpace(name) ? EngineName : name, identity);
+                string.IsNullOrWhiteSpace(name) ? EngineName : name, identity, time ?? TimeProvider.System);
         }
         catch
         {

@@ -30,6 +30,7 @@ public sealed partial class OnnxGuardEngine
                 // Off the caller's thread: a request thread is not held by CPU-bound work, and a batch of calls runs in parallel.
                 var generation = await Task.Run(() => Run(ids, prefix, maxTokens, rule, scoreAfter, cancellationToken), cancellationToken).ConfigureAwait(false);
                 Interlocked.Add(ref _forwardPasses, generation.Tokens.Length);
+                Interlocked.Add(ref _tokensRun, generation.TokensRun);
                 if (generation.PrefixReused)
                 {
                     Interlocked.Increment(ref _prefixHits);

@@ -16,7 +16,8 @@ namespace Guard.Onnx.Engine;
 /// used few (<see cref="OnnxGuardEngineOptions.CustomPrefixCacheSize"/>).
 /// </summary>
 /// <remarks>
-/// Thread-safe: one session serves all calls, at most <see cref="OnnxGuardEngineOptions.MaxConcurrency"/> at once.
+/// Thread-safe: one session serves all calls, at most <see cref="OnnxGuardEngineOptions.MaxConcurrency"/> at once. A
+/// streamed response's windows can share one KV cache through <see cref="OpenStream"/> (docs/adr/012-stream-sessions.md).
 /// Start-up problems throw <see cref="OnnxModelLoadException"/>; inference problems surface as
 /// <see cref="GuardEngineException"/>. Design and the batching path: docs/adr/006-onnx-engine-sessions-and-batching.md.
 /// </remarks>
@@ -38,6 +39,8 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     private readonly PromptRendererCache _renderers;
     private readonly GuardHealthTracker _health;
     private readonly int _maxCategoryTokens;
+    private readonly StreamDecoder _streamDecoder;
+    private readonly StreamSessionStore _streams;
 
     [SuppressMessage("Usage", "CA2213:Disposable fields should be disposed", Justification = "Waiters must wake up after Dispose to see it; a disposed SemaphoreSlim would strand them. It holds no wait handle.")]
     private readonly SemaphoreSlim _gate;
@@ -64,7 +67,8 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         int contextTokens,
         IReadOnlyList<string> warnings,
         string name,
-        string cacheIdentity)
+        string cacheIdentity,
+        TimeProvider time)
     {
         Name = name;
         CacheIdentity = cacheIdentity;
@@ -79,6 +83,8 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _maxCategoryTokens = options.MaxCategoryTokens;
         _maxConcurrency = options.MaxConcurrency;
         _gate = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        _streamDecoder = new StreamDecoder(decoder, empty, encoder);
+        _streams = new StreamSessionStore(options.MaxStreamSessions, options.StreamSessionIdleTimeout, time);
         ContextTokens = contextTokens;
         Warnings = warnings;
     }
@@ -145,7 +151,17 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         Volatile.Read(ref _peakInFlight),
         _prefixes?.CustomBuilds ?? 0,
         _prefixes?.CustomEvictions ?? 0,
-        Interlocked.Read(ref _customWholeRuns));
+        Interlocked.Read(ref _customWholeRuns),
+        Interlocked.Read(ref _tokensRun),
+        _streams.Opened,
+        _streams.OpenSessions,
+        _streams.Held,
+        Interlocked.Read(ref _streamWindows),
+        Interlocked.Read(ref _streamWindowsContinued),
+        Interlocked.Read(ref _streamTokensReused),
+        Interlocked.Read(ref _streamCompactions),
+        _streams.Evictions,
+        _streams.Expirations);
 
     /// <summary>The decoder session (tests compare it with a cache-less reference).</summary>
     internal DecoderSession Decoder => _decoder;
@@ -262,6 +278,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
             _gate.Wait();
         }
 
+        _streams.Dispose();
         _prefixes?.Dispose();
         _empty.Dispose();
         _decoder.Dispose();
