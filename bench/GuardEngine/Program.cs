@@ -3,11 +3,15 @@
 // Writes a markdown report to stdout.
 //   dotnet run -c Release --project bench/GuardEngine -- [--iterations 300] [--warmup 30] [--hidden 64] [--layers 2]
 //       [--threads 1] [--concurrency 4] [--calls 400] [--all-logits] [--model-dir DIR]
+//   dotnet run -c Release --project bench/GuardEngine -- --stream [--lengths 100,200,400,800] [--windows 32,100]
+//       [--repeats 3] [--hidden 256] [--layers 4]
+// --stream checks growing responses window by window, with plain calls and with a stream session (StreamBench.cs).
 // --all-logits builds a graph that returns every position's logits (the default returns the last position's only).
 // Needs `./eng/bootstrap.sh --tests` (the Llama 2 test tokenizer is generated from npm llama-tokenizer-js on first use).
 using System.Diagnostics;
 using System.Globalization;
 using Bench.Common;
+using Bench.GuardEngine;
 using Guard.Conversations;
 using Guard.Onnx.Builder;
 using Guard.Onnx.Engine;
@@ -41,6 +45,14 @@ if (modelDir.Length == 0)
 
 try
 {
+    if (args.Contains("--stream"))
+    {
+        Console.WriteLine(string.Create(inv, $"Model: hidden {config.HiddenSize}, {config.NumLayers} layers, vocab {config.VocabSize}, random weights, context {config.MaxPositions}."));
+        Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, ONNX Runtime {Guard.Onnx.OnnxRuntimeInfo.GetVersion()}, CPU execution provider."));
+        await StreamBench.RunAsync(modelDir, threads, IntListArg("--lengths", [100, 200, 400, 800]), IntListArg("--windows", [32, 100]), IntArg("--repeats", 3));
+        return;
+    }
+
     var conversations = new[]
     {
         GuardConversation.ForPrompt("How do I bake bread?"),
@@ -183,3 +195,9 @@ string Arg(string name, string fallback)
 }
 
 int IntArg(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+int[] IntListArg(string name, int[] fallback)
+{
+    var value = Arg(name, string.Empty);
+    return value.Length == 0 ? fallback : [.. value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+}
