@@ -6,12 +6,16 @@
 //   dotnet run -c Release --project bench/GuardEngine -- --batching [--hidden 256 --layers 4] [--clients 1,4,16,64,256]
 //       [--seconds 3] [--rounds 2] [--answer-tokens 1] [--max-batch 64] [--window-ms 0]
 // --batching compares throughput and latency against concurrency with and without dynamic batching (and skips the rest).
+//   dotnet run -c Release --project bench/GuardEngine -- --stream [--lengths 100,200,400,800] [--windows 32,100]
+//       [--repeats 3] [--hidden 256] [--layers 4]
+// --stream checks growing responses window by window, with plain calls and with a stream session (StreamBench.cs).
 // --all-logits builds a graph that returns every position's logits (the default returns the last position's only);
 // --shared-prefix builds a shared-prefix graph (the prefix cache an input of its own, docs/adr/006).
 // Needs `./eng/bootstrap.sh --tests` (the Llama 2 test tokenizer is generated from npm llama-tokenizer-js on first use).
 using System.Diagnostics;
 using System.Globalization;
 using Bench.Common;
+using Bench.GuardEngine;
 using Guard.Conversations;
 using Guard.Onnx.Builder;
 using Guard.Onnx.Engine;
@@ -45,6 +49,14 @@ if (modelDir.Length == 0)
 
 try
 {
+    if (args.Contains("--stream"))
+    {
+        Console.WriteLine(string.Create(inv, $"Model: hidden {config.HiddenSize}, {config.NumLayers} layers, vocab {config.VocabSize}, random weights, context {config.MaxPositions}."));
+        Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, ONNX Runtime {Guard.Onnx.OnnxRuntimeInfo.GetVersion()}, CPU execution provider."));
+        await StreamBench.RunAsync(modelDir, threads, IntListArg("--lengths", [100, 200, 400, 800]), IntListArg("--windows", [32, 100]), IntArg("--repeats", 3));
+        return;
+    }
+
     if (args.Contains("--batch-sizes"))
     {
         Bench.GuardEngine.BatchSizeProbe.Run(modelDir, threads, [.. Arg("--sizes", "1,2,4,8,16,32").Split(',').Select(c => int.Parse(c, inv))], IntArg("--calls", 128));
@@ -208,3 +220,9 @@ string Arg(string name, string fallback)
 }
 
 int IntArg(string name, int fallback) => int.Parse(Arg(name, fallback.ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+
+int[] IntListArg(string name, int[] fallback)
+{
+    var value = Arg(name, string.Empty);
+    return value.Length == 0 ? fallback : [.. value.Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))];
+}

@@ -42,8 +42,31 @@ internal sealed partial class GuardChecker(
     /// <param name="tenant">The caller's tenant: the scope of its cached verdicts.</param>
     /// <param name="enforced">Whether the decision is enforced; false for a stream in audit mode, which only records it.</param>
     /// <param name="cancellationToken">Ends the check.</param>
+    public Task<GuardCheck> CheckAsync(
+        RolePolicyModel role, GuardConversation conversation, string? tenant, bool enforced, CancellationToken cancellationToken) =>
+        CheckAsync(role, conversation, tenant, enforced, null, cancellationToken);
+
+    /// <summary>Opens a session for one stream's checks under <paramref name="role"/> when the role's engine keeps a
+    /// stream's work between its windows (<see cref="IGuardStreamEngine"/>, docs/adr/012-stream-sessions.md); null
+    /// otherwise. The caller disposes it when the stream ends.</summary>
+    /// <param name="role">The role policy.</param>
+    public IGuardStreamSession? OpenStream(RolePolicyModel role)
+    {
+        ArgumentNullException.ThrowIfNull(role);
+        return guard.Engine is not null && guard.Get(role.Engine) is IGuardStreamEngine streams ? streams.OpenStream() : null;
+    }
+
+    /// <summary>Classifies one window of a stream, as
+    /// <see cref="CheckAsync(RolePolicyModel, GuardConversation, string?, bool, CancellationToken)"/>; a verdict the
+    /// cache does not have comes from the stream's session when it has one.</summary>
+    /// <param name="role">The role policy.</param>
+    /// <param name="conversation">What is judged.</param>
+    /// <param name="tenant">The caller's tenant: the scope of its cached verdicts.</param>
+    /// <param name="enforced">Whether the decision is enforced; false for a stream in audit mode, which only records it.</param>
+    /// <param name="session">The stream's session from <see cref="OpenStream"/>, or null.</param>
+    /// <param name="cancellationToken">Ends the check.</param>
     public async Task<GuardCheck> CheckAsync(
-        RolePolicyModel role, GuardConversation conversation, string? tenant, bool enforced, CancellationToken cancellationToken)
+        RolePolicyModel role, GuardConversation conversation, string? tenant, bool enforced, IGuardStreamSession? session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(role);
         ArgumentNullException.ThrowIfNull(conversation);
@@ -61,6 +84,10 @@ internal sealed partial class GuardChecker(
             var missing = PolicyEvaluator.Fail(role, GuardFailureKind.EngineError, $"the guard engine '{role.Engine}' is not configured");
             Finish(span, engineName, missing, CacheUse.Off, null, enforced, started);
             return new GuardCheck(missing, CacheUse.Off);
+        }
+        if (session is not null)
+        {
+            engine = new StreamSessionEngine(engine, session);
         }
         // A policy's own taxonomy is rendered into this call's prompt (docs/guard.md#taxonomies).
         conversation = conversation.WithTaxonomy(role.CustomTaxonomy ? role.Taxonomy : null);

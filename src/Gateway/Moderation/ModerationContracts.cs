@@ -110,6 +110,7 @@ public interface IResponseModerator
     /// <summary>Checks a complete, non-streamed result: its text and every tool call, in the context of the conversation.</summary>
     ValueTask<ModerationDecision> CheckResponseAsync(ModerationContext context, GenerationResult result, CancellationToken cancellationToken);
 
-    /// <summary>How one stream is held and judged; <see cref="StreamModeration.None"/> when it is not checked.</summary>
+    /// <summary>How one stream is held and judged; <see cref="StreamModeration.None"/> when it is not checked. The caller
+    /// disposes it when the stream ends, however it ends.</summary>
     StreamModeration BeginStream(ModerationContext context);
 }

@@ -42,15 +42,19 @@ internal sealed class PolicyResponseModerator(GuardChecker checker, GuardEngineP
         var tenant = context.Tenant;
         // Audit mode records its checks without enforcing them.
         var enforced = settings.Mode != Policies.StreamingMode.Audit;
+        // Windows of one stream continue one guard session where the engine keeps one (docs/adr/012-stream-sessions.md);
+        // a buffered stream has a single check, which a session would not shorten.
+        var session = settings.Mode == Policies.StreamingMode.Buffered ? null : checker.OpenStream(role);
         return new StreamModeration(
             role.PolicyName,
             settings,
             async (snapshot, cancellationToken) =>
                 PromptConversation.WithResponse(prompt, snapshot.Text, snapshot.ToolCalls) is { } conversation
-                    ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, tenant, enforced, cancellationToken))
+                    ? GuardChecker.ToModeration(await checker.CheckAsync(role, conversation, tenant, enforced, session, cancellationToken))
                     : ModerationDecision.Allow with { Policy = role.PolicyName, Outcome = SemanticNames.Outcomes.NotChecked },
             failure => GuardChecker.ToModeration(checker.Fail(role, failure)),
-            settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter(role) : null);
+            settings.Unit == Policies.WindowUnit.Tokens ? TokenCounter(role) : null,
+            session);
     }
 
     private RolePolicyModel? Role(ModerationContext context) =>

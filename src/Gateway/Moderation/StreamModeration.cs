@@ -11,12 +11,14 @@ namespace Gateway.Moderation;
 public sealed record ResponseSnapshot(string Text, IReadOnlyList<GuardToolCall> ToolCalls);
 
 /// <summary>How one streamed response is held and judged: the policy's streaming settings, and the check that judges
-/// the response so far in the context of the conversation (docs/policies.md#streaming-modes).</summary>
-public sealed class StreamModeration
+/// the response so far in the context of the conversation (docs/policies.md#streaming-modes). Disposed when the stream
+/// ends, however it ends: that releases the guard's stream session, if the check has one.</summary>
+public sealed class StreamModeration : IDisposable
 {
     private readonly Func<ResponseSnapshot, CancellationToken, Task<ModerationDecision>>? _check;
     private readonly Func<GuardFailureKind, ModerationDecision>? _fail;
     private readonly Func<string, int>? _countTokens;
+    private readonly IDisposable? _session;
 
     private StreamModeration()
     {
@@ -28,18 +30,22 @@ public sealed class StreamModeration
     /// <param name="check">Judges a snapshot; it applies the role's timeout and fail mode itself.</param>
     /// <param name="fail">The role's fail mode for a failure found by the filter (a hold bound passed).</param>
     /// <param name="countTokens">Counts tokens for <see cref="WindowUnit.Tokens"/>; null estimates them.</param>
+    /// <param name="session">The guard's stream session the checks use (docs/adr/012-stream-sessions.md), disposed with
+    /// the plan; null when the checks are plain calls.</param>
     public StreamModeration(
         string policy,
         StreamingSettings settings,
         Func<ResponseSnapshot, CancellationToken, Task<ModerationDecision>> check,
         Func<GuardFailureKind, ModerationDecision> fail,
-        Func<string, int>? countTokens = null)
+        Func<string, int>? countTokens = null,
+        IDisposable? session = null)
     {
         Policy = policy;
         Settings = settings;
         _check = check;
         _fail = fail;
         _countTokens = countTokens;
+        _session = session;
     }
 
     /// <summary>The stream is not checked: events are relayed as they arrive.</summary>
@@ -70,4 +76,7 @@ public sealed class StreamModeration
         }
         return _countTokens is { } count ? count(text) : (text.Length + 3) / 4;
     }
+
+    /// <summary>Releases the guard's stream session; checks still running finish as plain calls would.</summary>
+    public void Dispose() => _session?.Dispose();
 }

@@ -26,7 +26,8 @@ internal sealed partial class GenerationResponder
         // Silence is timed from the last bytes received, not per event: a slow but steady stream is not idle.
         await using var body = new ProgressStream(await response.Content.ReadAsStreamAsync(aborted), () => idle.CancelAfter(idleTimeout));
         await using var reader = new SseReader(body, options.MaxStreamEventBytes);
-        var plan = moderator.BeginStream(moderation);
+        // Disposed after the filter (which cancels the checks still running): releases the guard's stream session.
+        using var plan = moderator.BeginStream(moderation);
         if (plan.Settings is { } settings)
         {
             ModerationHeaders.AddStream(context, settings.Mode.ToString().ToLowerInvariant());

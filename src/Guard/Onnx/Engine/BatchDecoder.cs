@@ -123,7 +123,7 @@ internal sealed class BatchDecoder
         var generations = new Generation[batch];
         for (var r = 0; r < batch; r++)
         {
-            generations[r] = new Generation([.. states[r].Tokens], states[r].UnsafeProbability, calls[r].Ids.Length, prefix is not null, calls[r].PrefixMismatch);
+            generations[r] = new Generation([.. states[r].Tokens], states[r].UnsafeProbability, calls[r].Ids.Length, prefix is not null, calls[r].PrefixMismatch, calls[r].Tail.Length + states[r].Tokens.Count - 1);
         }
 
         return (generations, passes);

@@ -6,4 +6,5 @@ namespace Guard.Onnx.Engine;
 /// <param name="PromptTokens">Prompt ids.</param>
 /// <param name="PrefixReused">Whether the run started from a cached prefix.</param>
 /// <param name="PrefixMismatch">Whether a prefix was offered but the prompt's ids did not start with it.</param>
-internal sealed record Generation(int[] Tokens, double? UnsafeProbability, int PromptTokens, bool PrefixReused, bool PrefixMismatch);
+/// <param name="TokensRun">Tokens fed to the model: the prompt ids after the cache it started from, and the generated tokens fed back.</param>
+internal sealed record Generation(int[] Tokens, double? UnsafeProbability, int PromptTokens, bool PrefixReused, bool PrefixMismatch, int TokensRun);

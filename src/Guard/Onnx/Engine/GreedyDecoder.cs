@@ -86,6 +86,6 @@ internal sealed class GreedyDecoder
             }
         }
 
-        return new Generation([.. state.Tokens], state.UnsafeProbability, promptIds.Length, reuse, prefix is not null && !reuse);
+        return new Generation([.. state.Tokens], state.UnsafeProbability, promptIds.Length, reuse, prefix is not null && !reuse, promptIds.Length - start + state.Tokens.Count - 1);
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class OnnxGuardEngine
     /// </summary>
     /// <param name="options">The options; validated here.</param>
     /// <param name="name">The engine's name on verdicts and errors; null or blank: <see cref="EngineName"/>.</param>
-    /// <param name="time">The clock of health and of the batching window; null: the system clock.</param>
+    /// <param name="time">The clock of health, the batching window and stream sessions' idle timeout; null: the system clock.</param>
     /// <returns>The engine; log its <see cref="Warnings"/>.</returns>
     /// <exception cref="OnnxModelLoadException">Invalid options, a missing or inconsistent model file, or unusable CUDA (with <see cref="CudaFallback.Fail"/>); the message names the file or setting and the mismatch.</exception>
     public static OnnxGuardEngine Create(OnnxGuardEngineOptions options, string? name = null, TimeProvider? time = null)

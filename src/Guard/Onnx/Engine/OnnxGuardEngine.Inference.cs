@@ -55,6 +55,7 @@ public sealed partial class OnnxGuardEngine
         try
         {
             var generation = await call().ConfigureAwait(false);
+            Interlocked.Add(ref _tokensRun, generation.TokensRun);
             if (!batched)
             {
                 // A batch counts its passes once for all its calls (RunBatch).

@@ -16,7 +16,8 @@ namespace Guard.Onnx.Engine;
 /// used few (<see cref="OnnxGuardEngineOptions.CustomPrefixCacheSize"/>).
 /// </summary>
 /// <remarks>
-/// Thread-safe: one session serves all calls, at most <see cref="OnnxGuardEngineOptions.MaxConcurrency"/> at once.
+/// Thread-safe: one session serves all calls, at most <see cref="OnnxGuardEngineOptions.MaxConcurrency"/> at once. A
+/// streamed response's windows can share one KV cache through <see cref="OpenStream"/> (docs/adr/012-stream-sessions.md).
 /// Start-up problems throw <see cref="OnnxModelLoadException"/>; inference problems surface as
 /// <see cref="GuardEngineException"/>. Design and the batching path: docs/adr/006-onnx-engine-sessions-and-batching.md.
 /// </remarks>
@@ -41,6 +42,8 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
     private readonly PromptRendererCache _renderers;
     private readonly GuardHealthTracker _health;
     private readonly int _maxCategoryTokens;
+    private readonly StreamDecoder _streamDecoder;
+    private readonly StreamSessionStore _streams;
 
     [SuppressMessage("Usage", "CA2213:Disposable fields should be disposed", Justification = "Waiters must wake up after Dispose to see it; a disposed SemaphoreSlim would strand them. It holds no wait handle.")]
     private readonly SemaphoreSlim _gate;
@@ -83,6 +86,8 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _maxCategoryTokens = options.MaxCategoryTokens;
         _maxConcurrency = options.MaxConcurrency;
         _gate = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        _streamDecoder = new StreamDecoder(decoder, empty, encoder);
+        _streams = new StreamSessionStore(options.MaxStreamSessions, options.StreamSessionIdleTimeout, time);
         _threads = new InferenceThreads(options.MaxConcurrency, name);
         var batchDecoder = new BatchDecoder(decoder, encoder);
         if (options.MaxBatchSize > 1 && (prefixes is null || batchDecoder.CanSharePrefix))
@@ -157,6 +162,16 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _prefixes?.CustomBuilds ?? 0,
         _prefixes?.CustomEvictions ?? 0,
         Interlocked.Read(ref _customWholeRuns),
+        Interlocked.Read(ref _tokensRun),
+        _streams.Opened,
+        _streams.OpenSessions,
+        _streams.Held,
+        Interlocked.Read(ref _streamWindows),
+        Interlocked.Read(ref _streamWindowsContinued),
+        Interlocked.Read(ref _streamTokensReused),
+        Interlocked.Read(ref _streamCompactions),
+        _streams.Evictions,
+        _streams.Expirations,
         _batcher?.Batches ?? 0,
         _batcher?.BatchedCalls ?? 0);
 
@@ -283,6 +298,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
             _gate.Wait();
         }
 
+        _streams.Dispose();
         _threads.Dispose();
         _prefixes?.Dispose();
         _empty.Dispose();

@@ -58,6 +58,16 @@ public sealed class OnnxGuardEngineOptions
     /// <summary>Most tokens generated per verdict, the verdict word included (enough for <c>unsafe</c> and a code list).</summary>
     public int MaxCategoryTokens { get; set; } = 12;
 
+    /// <summary>
+    /// Most stream sessions' KV caches kept between the windows of their streams (docs/adr/012-stream-sessions.md); the
+    /// least recently used is evicted to make room, and its stream's next window starts from the cached prefix. Each
+    /// takes the memory of its prompt so far: about one prefix cache plus the response. 0 turns stream sessions off.
+    /// </summary>
+    public int MaxStreamSessions { get; set; } = 8;
+
+    /// <summary>How long a stream session's KV cache is kept without a window before it is dropped.</summary>
+    public TimeSpan StreamSessionIdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>Custom taxonomy; null keeps the family's default categories.</summary>
     public GuardTaxonomyConfig? Taxonomy { get; set; }
 
@@ -118,6 +128,16 @@ public sealed class OnnxGuardEngineOptions
         if (CustomPrefixCacheSize is < 0 or > 64)
         {
             errors.Add($"Guard:Onnx:CustomPrefixCacheSize must be between 0 (run custom-taxonomy prompts whole) and 64, got {CustomPrefixCacheSize}.");
+        }
+
+        if (MaxStreamSessions is < 0 or > 4096)
+        {
+            errors.Add($"Guard:Onnx:MaxStreamSessions must be between 0 (no stream sessions) and 4096, got {MaxStreamSessions}.");
+        }
+
+        if (StreamSessionIdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add($"Guard:Onnx:StreamSessionIdleTimeout must be positive, got {StreamSessionIdleTimeout}.");
         }
 
         if (MaxCategoryTokens is < 1 or > 256)
