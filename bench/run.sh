@@ -21,6 +21,8 @@
 #   MAX_FOREIGN_CORES [0.2] QUIET_WAIT [10]: each row first waits up to QUIET_WAIT s for other processes on the machine
 #   to use at most MAX_FOREIGN_CORES cores
 #   NGINX [nginx on the PATH, else /usr/sbin/nginx]: the nginx binary; NGINX=none leaves nginx out
+#   GATEWAY_ARGS [none]: extra configuration overrides for both gateways, split on spaces, for example
+#   GATEWAY_ARGS=--Logging:LogLevel:Gateway.Pipeline.AuditStep=Warning (no audit records)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -89,6 +91,8 @@ pids+=("$upstream_pid")
 # Every model goes to one upstream named "backend" whose YARP cluster points at the loopback upstream (rule 0, so it
 # wins over appsettings.json's rules). No guard: this measures the proxy itself. A plain YARP route (/yarp/... -> the
 # same cluster, no gateway logic) serves the reference scenarios.
+# GATEWAY_ARGS is split on spaces on purpose.
+# shellcheck disable=SC2086
 start_gateway() { # url kind log
   dotnet "$gateway_dll" --urls "$1" \
     "--Gateway:Upstreams:backend:Kind=$2" \
@@ -101,7 +105,7 @@ start_gateway() { # url kind log
     "--ReverseProxy:Routes:yarp:ClusterId=backend" \
     "--ReverseProxy:Routes:yarp:Match:Path=/yarp/{**rest}" \
     "--ReverseProxy:Routes:yarp:Transforms:0:PathRemovePrefix=/yarp" \
-    >"$3" 2>&1 &
+    ${GATEWAY_ARGS:-} >"$3" 2>&1 &
 }
 start_gateway "$gw_workersai" WorkersAi "$logs/gateway-workersai.log"
 gw_workersai_pid=$!
@@ -176,6 +180,7 @@ for var in MODE CONNECTIONS DURATION WARMUP PRIME SCENARIOS CHUNKS ROUNDS MAX_FO
   default_value=${defaults[$var]}
   if [[ "${!var}" != "$default_value" ]]; then command="$var=${!var} $command"; fi
 done
+if [[ -n "${GATEWAY_ARGS:-}" ]]; then command="GATEWAY_ARGS='$GATEWAY_ARGS' $command"; fi
 
 servers=(--upstream "$upstream" --upstream-pid "$upstream_pid"
   --gateway-workersai "$gw_workersai" --gateway-workersai-pid "$gw_workersai_pid"
