@@ -19,7 +19,7 @@ internal static class JsonText
     // One buffer and writer per thread, reused by every payload built on it (taken while in use, so a payload built
     // inside another's callback gets its own).
     [ThreadStatic]
-    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? t_cached;
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? _cached;
 
     public static byte[] Bytes(Action<Utf8JsonWriter> write) => Build(write, static span => span.ToArray());
 
@@ -27,8 +27,8 @@ internal static class JsonText
 
     private static T Build<T>(Action<Utf8JsonWriter> write, Func<ReadOnlySpan<byte>, T> result)
     {
-        var (buffer, json) = t_cached ?? (new ArrayBufferWriter<byte>(1024), new Utf8JsonWriter(Stream.Null, WriterOptions));
-        t_cached = null;
+        var (buffer, json) = _cached ?? (new ArrayBufferWriter<byte>(1024), new Utf8JsonWriter(Stream.Null, WriterOptions));
+        _cached = null;
         buffer.ResetWrittenCount();
         json.Reset(buffer);
         write(json);
@@ -37,7 +37,7 @@ internal static class JsonText
         if (buffer.Capacity <= MaxCachedBytes)
         {
             json.Reset(Stream.Null);
-            t_cached = (buffer, json);
+            _cached = (buffer, json);
         }
         return value;
     }
