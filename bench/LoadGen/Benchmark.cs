@@ -38,7 +38,7 @@ internal static class Benchmark
             }
         }
 
-        var meter = new CpuMeter(new[] { options.UpstreamPid, options.GatewayWorkersAiPid, options.GatewayOpenAiPid }.OfType<int>());
+        var meter = new CpuMeter(new[] { options.UpstreamPid, options.GatewayWorkersAiPid, options.GatewayOpenAiPid }.OfType<int>().Concat(options.NginxPids));
 
         // Prime every code path (JIT tiering, connection pools) before the first measured run.
         if (options.Prime > TimeSpan.Zero)

@@ -23,6 +23,13 @@ internal sealed class CpuMeter(IEnumerable<int> serverPids)
         /// <summary>CPU time of a benchmark process, or null when it was not measured.</summary>
         public TimeSpan? Of(int? pid) => pid is { } p && Processes.TryGetValue(p, out var t) ? t : null;
 
+        /// <summary>CPU time of a server's processes together, or null when none of them was measured.</summary>
+        public TimeSpan? Of(IEnumerable<int> pids)
+        {
+            var measured = pids.Where(Processes.ContainsKey).ToList();
+            return measured.Count == 0 ? null : measured.Aggregate(TimeSpan.Zero, (sum, p) => sum + Processes[p]);
+        }
+
         /// <summary>Average number of cores other processes kept busy.</summary>
         public double ForeignCores => Elapsed > TimeSpan.Zero ? Foreign / Elapsed : 0;
 

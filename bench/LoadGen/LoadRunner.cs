@@ -83,7 +83,7 @@ internal static class LoadRunner
         Array.Sort(firstByte);
         return new RunResult(
             latency.LongLength, results.Sum(r => r.Errors), duration, latency, firstByte,
-            cpu.Of(target.ServerPid), upstreamPid == target.ServerPid ? null : cpu.Of(upstreamPid), cpu.Self, cpu.ForeignCores, cpu.StealCores,
+            cpu.Of(target.Pids), upstreamPid == target.ServerPid ? null : cpu.Of(upstreamPid), cpu.Self, cpu.ForeignCores, cpu.StealCores,
             results.Select(r => r.FirstError).FirstOrDefault(e => e is not null));
     }
 

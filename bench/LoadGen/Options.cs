@@ -17,6 +17,12 @@ internal sealed class Options
 
     public int? GatewayOpenAiPid { get; init; }
 
+    /// <summary>An nginx reverse proxy in front of the same upstream (the nginx reference scenarios); null: none.</summary>
+    public Uri? Nginx { get; init; }
+
+    /// <summary>nginx's processes, master first.</summary>
+    public IReadOnlyList<int> NginxPids { get; init; } = [];
+
     public IReadOnlyList<int> Connections { get; init; } = [1, 16, 64];
 
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(3);
@@ -89,6 +95,8 @@ internal sealed class Options
             UpstreamPid = Pid(Optional("upstream-pid")),
             GatewayWorkersAiPid = Pid(Optional("gateway-workersai-pid")),
             GatewayOpenAiPid = Pid(Optional("gateway-openai-pid")),
+            Nginx = Optional("nginx") is { } nginx ? new Uri(nginx) : null,
+            NginxPids = [.. List(Optional("nginx-pids")).Select(x => int.Parse(x, CultureInfo.InvariantCulture))],
             Connections = Optional("connections") is { } c ? [.. List(c).Select(x => int.Parse(x, CultureInfo.InvariantCulture))] : [1, 16, 64],
             Warmup = Seconds(Optional("warmup"), 3),
             Duration = Seconds(Optional("duration"), 10),

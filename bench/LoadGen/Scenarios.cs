@@ -2,8 +2,13 @@ using System.Text;
 
 namespace Bench.LoadGen;
 
-/// <summary>One request shape sent to one server.</summary>
-internal sealed record Target(Uri Url, byte[] Body, int? ServerPid);
+/// <summary>One request shape sent to one server. <paramref name="MorePids"/> are further processes of the same
+/// server (nginx's workers), whose CPU time counts as the server's.</summary>
+internal sealed record Target(Uri Url, byte[] Body, int? ServerPid, IReadOnlyList<int>? MorePids = null)
+{
+    /// <summary>Every process of the server.</summary>
+    public IEnumerable<int> Pids => (ServerPid is { } pid ? [pid] : Enumerable.Empty<int>()).Concat(MorePids ?? []);
+}
 
 /// <summary>The same exchange, once straight to the upstream and once through the gateway. <see cref="Direct"/> sends
 /// the upstream exactly what the gateway would send it, so both sides do the same upstream work.</summary>
@@ -26,11 +31,13 @@ internal static class Scenarios
         var gatewayTranslated = new Uri(o.GatewayOpenAi, $"/ai/run/{Model}");
         // A plain YARP route in the same gateway process (configured by run.sh): the cost of the proxy hop alone.
         var yarpChat = new Uri(o.GatewayOpenAi, "/yarp/v1/chat/completions");
+        // nginx as a reverse proxy in front of the same upstream (started by run.sh when it is installed).
+        var nginx = o.Nginx is { } n ? new Target(new Uri(n, "/v1/chat/completions"), OpenAi(false), (o.NginxPids.Count > 0 ? o.NginxPids[0] : null), [.. o.NginxPids.Skip(1)]) : null;
 
         Scenario Make(string name, string title, bool stream, Uri direct, byte[] directBody, Uri gateway, byte[] gatewayBody, int? gatewayPid) =>
             new(name, title, stream, new Target(direct, directBody, upstream), new Target(gateway, gatewayBody, gatewayPid));
 
-        return
+        List<Scenario> all =
         [
             Make("workers-ai", "Workers AI, non-stream", false,
                 workersAiRest, WorkersAi(false), gatewayWorkersAi, WorkersAi(false), o.GatewayWorkersAiPid),
@@ -49,12 +56,20 @@ internal static class Scenarios
             Make("yarp-openai-chat-stream", "Reference: plain YARP route, OpenAI chat, stream", true,
                 upstreamChat, OpenAi(true), yarpChat, OpenAi(true), o.GatewayOpenAiPid),
         ];
+        if (nginx is not null)
+        {
+            all.Add(new Scenario("nginx-openai-chat", "Reference: nginx, OpenAI chat, non-stream", false,
+                new Target(upstreamChat, OpenAi(false), upstream), nginx));
+            all.Add(new Scenario("nginx-openai-chat-stream", "Reference: nginx, OpenAI chat, stream", true,
+                new Target(upstreamChat, OpenAi(true), upstream), nginx with { Body = OpenAi(true) }));
+        }
+        return all;
     }
 
-    private static byte[] WorkersAi(bool stream) =>
+    internal static byte[] WorkersAi(bool stream) =>
         Utf8($$"""{"messages":{{Messages}},"max_tokens":256{{(stream ? ""","stream":true""" : "")}}}""");
 
-    private static byte[] OpenAi(bool stream) =>
+    internal static byte[] OpenAi(bool stream) =>
         Utf8($$"""{"model":"{{Model}}","messages":{{Messages}},"max_tokens":256{{(stream ? ""","stream":true""" : "")}}}""");
 
     // What the gateway sends an OpenAI-compatible upstream for a Workers AI request (see OpenAiProtocol.Translate).

@@ -13,17 +13,34 @@ internal static class JsonText
     /// (the output is an API body, never embedded in HTML).</summary>
     public static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static byte[] Bytes(Action<Utf8JsonWriter> write)
-    {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var json = new Utf8JsonWriter(buffer, WriterOptions))
-        {
-            write(json);
-        }
-        return buffer.WrittenSpan.ToArray();
-    }
+    // Buffers larger than this are not kept for the next payload of the thread.
+    private const int MaxCachedBytes = 64 * 1024;
 
-    public static string String(Action<Utf8JsonWriter> write) => Encoding.UTF8.GetString(Bytes(write));
+    // One buffer and writer per thread, reused by every payload built on it (taken while in use, so a payload built
+    // inside another's callback gets its own).
+    [ThreadStatic]
+    private static (ArrayBufferWriter<byte> Buffer, Utf8JsonWriter Writer)? _cached;
+
+    public static byte[] Bytes(Action<Utf8JsonWriter> write) => Build(write, static span => span.ToArray());
+
+    public static string String(Action<Utf8JsonWriter> write) => Build(write, static span => Encoding.UTF8.GetString(span));
+
+    private static T Build<T>(Action<Utf8JsonWriter> write, Func<ReadOnlySpan<byte>, T> result)
+    {
+        var (buffer, json) = _cached ?? (new ArrayBufferWriter<byte>(1024), new Utf8JsonWriter(Stream.Null, WriterOptions));
+        _cached = null;
+        buffer.ResetWrittenCount();
+        json.Reset(buffer);
+        write(json);
+        json.Flush();
+        var value = result(buffer.WrittenSpan);
+        if (buffer.Capacity <= MaxCachedBytes)
+        {
+            json.Reset(Stream.Null);
+            _cached = (buffer, json);
+        }
+        return value;
+    }
 
     public static void WriteUsage(Utf8JsonWriter json, Usage usage)
     {

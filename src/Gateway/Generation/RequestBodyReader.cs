@@ -40,13 +40,19 @@ internal static class RequestBodyReader
         HttpRequest request, long maxBytes, bool lenientContentType, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         CheckContentType(request.ContentType, lenientContentType);
+        var drainLimit = RaiseServerLimit(request, maxBytes);
+        if (TryTakeBuffered(request, maxBytes) is { } buffered)
+        {
+            // The whole body had arrived already: nothing to wait for, so no deadline to arm.
+            return Parse(buffered);
+        }
         // Kestrel's minimum data rate stops a stalled upload, not one that stays just above the rate: the total
         // deadline does.
         using var deadline = new CancellationTokenSource(timeout > TimeSpan.Zero && timeout <= MaxTimeout ? timeout : Timeout.InfiniteTimeSpan, time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            return await ReadJsonCoreAsync(request, maxBytes, linked.Token);
+            return await ReadJsonCoreAsync(request, maxBytes, drainLimit, linked.Token);
         }
         catch (OperationCanceledException) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
@@ -54,17 +60,43 @@ internal static class RequestBodyReader
         }
     }
 
-    private static async ValueTask<(byte[] Body, JsonDocument Document)> ReadJsonCoreAsync(
-        HttpRequest request, long maxBytes, CancellationToken cancellationToken)
+    /// <summary>A server that answers 413 and closes while the client is still uploading makes most clients fail with
+    /// a broken pipe or reset instead of reading the 413. So the gateway enforces the limit itself and lets Kestrel
+    /// accept up to the returned drain limit on this request, so that a moderately too-large body is read and discarded
+    /// first. Set before anything is read: Kestrel's limit is read-only from then on.</summary>
+    private static long RaiseServerLimit(HttpRequest request, long maxBytes)
     {
-        // A server that answers 413 and closes while the client is still uploading makes most clients fail with a
-        // broken pipe or reset instead of reading the 413. So the gateway enforces the limit itself and lets Kestrel
-        // accept up to DrainLimit on this request, so that a moderately too-large body is read and discarded first.
         var drainLimit = maxBytes + Math.Max(maxBytes, 1024 * 1024);
         if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } kestrelLimit)
         {
             kestrelLimit.MaxRequestBodySize = drainLimit;
         }
+        return drainLimit;
+    }
+
+    /// <summary>The whole body when it is already buffered by the server (a declared length within the limit, all of
+    /// it received); null when it has to be read, which then starts from the beginning.</summary>
+    private static byte[]? TryTakeBuffered(HttpRequest request, long maxBytes)
+    {
+        if (request.ContentLength is not (> 0 and var length) || length > maxBytes || !request.BodyReader.TryRead(out var result))
+        {
+            return null;
+        }
+        var buffer = result.Buffer;
+        if (!result.IsCompleted || result.IsCanceled || buffer.Length != length)
+        {
+            // Not all there yet: consume nothing, so the read below sees every byte again.
+            request.BodyReader.AdvanceTo(buffer.Start);
+            return null;
+        }
+        var body = buffer.ToArray();
+        request.BodyReader.AdvanceTo(buffer.End);
+        return body;
+    }
+
+    private static async ValueTask<(byte[] Body, JsonDocument Document)> ReadJsonCoreAsync(
+        HttpRequest request, long maxBytes, long drainLimit, CancellationToken cancellationToken)
+    {
         if (request.ContentLength > maxBytes)
         {
             if (request.ContentLength <= drainLimit)
@@ -74,6 +106,12 @@ internal static class RequestBodyReader
             throw TooLarge(maxBytes);
         }
         var body = await ReadLimitedAsync(request.Body, maxBytes, cancellationToken);
+        return Parse(body);
+    }
+
+    /// <summary>Checks and parses a whole body; the body returned has no leading byte order mark.</summary>
+    private static (byte[] Body, JsonDocument Document) Parse(byte[] body)
+    {
         if (body.AsSpan().StartsWith("\uFEFF"u8))
         {
             // RFC 8259 lets parsers ignore a byte order mark; forward the body without it.

@@ -31,8 +31,9 @@ internal sealed class AuditStep(ILogger<AuditStep> logger)
         var prompt = context.PromptDecision;
         var response = context.ResponseDecision;
         var audit = context.StreamMode == SemanticNames.StreamModes.Audit;
-        var record = new AuditRecord(
-        [
+        // Room for every attribute, the texts and the template, so the list never grows.
+        var record = new AuditRecord(new List<KeyValuePair<string, object?>>(21)
+        {
             new(G.Policy, policy.Name),
             new(G.RequestId, context.HttpContext.TraceIdentifier),
             new(G.Tenant, context.HttpContext.Features.Get<CallerIdentity>()?.Tenant ?? ""),
@@ -51,7 +52,7 @@ internal sealed class AuditStep(ILogger<AuditStep> logger)
             new(G.StreamMode, context.StreamMode ?? SemanticNames.StreamModes.None),
             new(G.StreamChecks, context.StreamChecks),
             new(G.StreamCacheHits, context.StreamCacheHits),
-        ]);
+        });
         if (context.CaptureContent)
         {
             record.Add(new(G.PromptPrefix + G.TextSuffix, Cut(PromptText(context))));
@@ -100,18 +101,49 @@ internal sealed class AuditStep(ILogger<AuditStep> logger)
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+        // The template cut at its placeholders, once: literal text, then the attribute whose value follows it (null
+        // after the last literal).
+        private static readonly (string Literal, string? Key)[] Segments = Parse(Template);
+
         /// <summary>The human-readable line: the template with each placeholder replaced by its value.</summary>
         public override string ToString()
         {
-            var text = new StringBuilder(Template);
-            foreach (var (key, value) in attributes)
+            var text = new StringBuilder(Template.Length + 64);
+            foreach (var (literal, key) in Segments)
             {
-                if (key[0] != '{')
+                text.Append(literal);
+                if (key is not null)
                 {
-                    text.Replace("{" + key + "}", Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                    text.Append(Convert.ToString(Value(key), System.Globalization.CultureInfo.InvariantCulture));
                 }
             }
             return text.ToString();
+        }
+
+        private object? Value(string key)
+        {
+            foreach (var (name, value) in attributes)
+            {
+                if (name == key)
+                {
+                    return value;
+                }
+            }
+            return null;
+        }
+
+        private static (string Literal, string? Key)[] Parse(string template)
+        {
+            var segments = new List<(string, string?)>();
+            var start = 0;
+            while (template.IndexOf('{', start) is var open and >= 0)
+            {
+                var close = template.IndexOf('}', open);
+                segments.Add((template[start..open], template[(open + 1)..close]));
+                start = close + 1;
+            }
+            segments.Add((template[start..], null));
+            return [.. segments];
         }
     }
 }

@@ -63,9 +63,12 @@ internal sealed partial class GenerationProxy(
         IClientFormatter formatter = request.Api.IsWorkersAi() ? WorkersAiFormatter.Instance : openAiFormatter;
         var responder = new GenerationResponder(request, upstream, moderation, responseModerator, formatter, options.Value, Redactor, time, metrics, logger);
         var transformer = new GenerationTransformer(upstream, call, translated: !responder.Native, responder.RespondAsync);
-        var config = _configs.GetOrAdd(upstream.Name, _ => clusterConfig is { ActivityTimeout: not null }
-            ? clusterConfig
-            : (clusterConfig ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = upstream.Options.ResponseTimeout });
+        if (!_configs.TryGetValue(upstream.Name, out var config))
+        {
+            config = _configs.GetOrAdd(upstream.Name, clusterConfig is { ActivityTimeout: not null }
+                ? clusterConfig
+                : (clusterConfig ?? ForwarderRequestConfig.Empty) with { ActivityTimeout = upstream.Options.ResponseTimeout });
+        }
 
         // The forwarded exchange, the upstream's HTTP call and the response check or stream filter beneath it.
         using var span = GatewayMetrics.ActivitySource.HasListeners()

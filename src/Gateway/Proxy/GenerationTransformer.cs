@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Gateway.Upstreams;
 using Microsoft.AspNetCore.Http;
 using Yarp.ReverseProxy.Forwarder;
@@ -22,6 +21,9 @@ internal sealed class GenerationTransformer(
         "X-Api-Key", "Api-Key", "OpenAI-Organization", "OpenAI-Project", HeaderNames.AcceptEncoding,
     ];
 
+    // The upstream answers either; streams come as SSE.
+    private const string AcceptedTypes = "application/json, text/event-stream";
+
     /// <summary>Whether the upstream answered and the responder took over the response.</summary>
     public bool Responded { get; private set; }
 
@@ -42,17 +44,19 @@ internal sealed class GenerationTransformer(
         {
             proxyRequest.Headers.Remove(name);
         }
-        proxyRequest.RequestUri = new Uri(destinationPrefix.TrimEnd('/') + call.PathAndQuery);
-        proxyRequest.Headers.Accept.Clear();
-        proxyRequest.Headers.Accept.ParseAdd("application/json");
-        proxyRequest.Headers.Accept.ParseAdd("text/event-stream");
-        if (!string.IsNullOrEmpty(upstream.Options.ApiToken))
+        proxyRequest.RequestUri = upstream.Address(destinationPrefix, call.PathAndQuery);
+        // Set as text, as sent: parsing them into header objects on every request would only turn them back into the
+        // same text.
+        proxyRequest.Headers.Remove(HeaderNames.Accept);
+        proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Accept, AcceptedTypes);
+        if (upstream.BearerAuthorization is { } authorization)
         {
-            proxyRequest.Headers.Authorization = new AuthenticationHeaderValue("Bearer", upstream.Options.ApiToken);
+            proxyRequest.Headers.TryAddWithoutValidation(HeaderNames.Authorization, authorization);
         }
         if (proxyRequest.Content is not null)
         {
-            proxyRequest.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+            proxyRequest.Content.Headers.Remove(HeaderNames.ContentType);
+            proxyRequest.Content.Headers.TryAddWithoutValidation(HeaderNames.ContentType, "application/json");
         }
     }
 

@@ -7,15 +7,33 @@ internal static class UpstreamBodyReader
     /// <summary>Reads the body; throws <see cref="UpstreamBodyTooLargeException"/> past <paramref name="maxBytes"/>.</summary>
     public static async Task<ReadOnlyMemory<byte>> ReadAsync(HttpContent content, int maxBytes, CancellationToken cancellationToken)
     {
-        if (content.Headers.ContentLength > maxBytes)
+        var declared = content.Headers.ContentLength;
+        if (declared > maxBytes)
         {
             throw new UpstreamBodyTooLargeException(maxBytes);
         }
         await using var stream = await content.ReadAsStreamAsync(cancellationToken);
-        var buffer = new ArrayBufferWriter<byte>(8192);
+        if (declared is { } length)
+        {
+            // The length is known (and enforced by the HTTP client, which fails a body that ends early): one array of
+            // that size, with no growing and no copy.
+            var body = new byte[length];
+            var filled = 0;
+            while (filled < body.Length)
+            {
+                var read = await stream.ReadAsync(body.AsMemory(filled), cancellationToken);
+                if (read == 0)
+                {
+                    return body.AsMemory(0, filled);
+                }
+                filled += read;
+            }
+            return body;
+        }
+        var buffer = new ArrayBufferWriter<byte>(4096);
         while (true)
         {
-            var memory = buffer.GetMemory(8192);
+            var memory = buffer.GetMemory();
             var read = await stream.ReadAsync(memory, cancellationToken);
             if (read == 0)
             {
