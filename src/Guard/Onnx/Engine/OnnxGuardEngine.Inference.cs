@@ -106,7 +106,7 @@ public sealed partial class OnnxGuardEngine
         }
         catch (Exception ex) when (ex is not OperationCanceledException && !runOptions.Terminate)
         {
-            throw new GuardEngineException($"{Name}: inference failed on {ExecutionProvider} ({ex.GetType().Name}: {ex.Message})", transient: false, ex);
+            throw InferenceFailure(ex, CancellationToken.None);
         }
     }
 
@@ -127,22 +127,19 @@ public sealed partial class OnnxGuardEngine
             using var lease = AcquireCustomPrefix(custom, prefix.Role, runOptions);
             return _generator.Generate(ids, lease.Entry, maxTokens, rule, scoreAfter, runOptions, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OnnxRuntimeException)
-        {
-            // The terminate flag stopped the pass.
-            throw new OperationCanceledException("The guard call was cancelled.", ex, cancellationToken);
-        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // Any failure inside inference (ONNX Runtime, shapes, NaN logits) is a guard failure for the policy's fail
-            // mode to handle, never a crash of the request or the process.
-            throw new GuardEngineException($"{Name}: inference failed on {ExecutionProvider} ({ex.GetType().Name}: {ex.Message})", transient: false, ex);
+            throw InferenceFailure(ex, cancellationToken);
         }
     }
+
+    /// <summary>What a failure inside inference becomes: an ONNX Runtime error after the caller cancelled is the terminate
+    /// flag stopping the pass (a cancellation); anything else (ONNX Runtime, shapes, NaN logits) a guard failure for the
+    /// policy's fail mode to handle, never a crash of the request or the process.</summary>
+    private Exception InferenceFailure(Exception ex, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested && ex is OnnxRuntimeException
+            ? new OperationCanceledException("The guard call was cancelled.", ex, cancellationToken)
+            : new GuardEngineException($"{Name}: inference failed on {ExecutionProvider} ({ex.GetType().Name}: {ex.Message})", transient: false, ex);
 
     /// <summary>The cached prefix of a custom taxonomy, computed first when missing; an empty lease when custom
     /// prefixes are not cached (the prompt then runs whole).</summary>

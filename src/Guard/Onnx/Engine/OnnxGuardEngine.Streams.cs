@@ -61,30 +61,15 @@ public sealed partial class OnnxGuardEngine : IGuardStreamEngine
             try
             {
                 ThrowIfDisposed();
-                Interlocked.Increment(ref _calls);
-                UpdatePeak(Interlocked.Increment(ref _inFlight));
-                try
-                {
-                    var window = await Task.Run(() => RunWindow(session, ids, prefix, cancellationToken), cancellationToken).ConfigureAwait(false);
-                    generation = window.Generation;
-                    Count(window);
-                    _health.Success();
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref _cancelled);
-                    throw;
-                }
-                catch (GuardEngineException ex)
-                {
-                    Interlocked.Increment(ref _failures);
-                    _health.Failure(ex.Message);
-                    throw;
-                }
-                finally
-                {
-                    Interlocked.Decrement(ref _inFlight);
-                }
+                generation = await TrackAsync(
+                    async () =>
+                    {
+                        var window = await _threads.Run(() => RunWindow(session, ids, prefix, cancellationToken), cancellationToken).ConfigureAwait(false);
+                        CountStream(window);
+                        return window.Generation;
+                    },
+                    batched: false,
+                    cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -131,17 +116,9 @@ public sealed partial class OnnxGuardEngine : IGuardStreamEngine
             _streams.Keep(session, window.Cache);
             return window;
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            throw;
-        }
-        catch (Exception ex) when (cancellationToken.IsCancellationRequested && ex is OnnxRuntimeException)
-        {
-            throw new OperationCanceledException("The guard call was cancelled.", ex, cancellationToken);
-        }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new GuardEngineException($"{Name}: inference failed on {ExecutionProvider} ({ex.GetType().Name}: {ex.Message})", transient: false, ex);
+            throw InferenceFailure(ex, cancellationToken);
         }
         finally
         {
@@ -154,24 +131,14 @@ public sealed partial class OnnxGuardEngine : IGuardStreamEngine
     private static bool Continues(StreamCache? cache, int[] ids) =>
         cache is not null && cache.PrefixLength > 0 && StreamCache.CommonPrefix(ids, cache.Ids) >= cache.PrefixLength;
 
-    private void Count(StreamWindow window)
+    /// <summary>Counts what is particular to a stream window; the call itself is counted as any call's.</summary>
+    private void CountStream(StreamWindow window)
     {
-        var generation = window.Generation;
-        Interlocked.Add(ref _forwardPasses, generation.Tokens.Length);
-        Interlocked.Add(ref _tokensRun, generation.TokensRun);
         Interlocked.Increment(ref _streamWindows);
         if (window.Continued)
         {
             Interlocked.Increment(ref _streamWindowsContinued);
             Interlocked.Add(ref _streamTokensReused, window.TokensReused);
-        }
-        else if (generation.PrefixReused)
-        {
-            Interlocked.Increment(ref _prefixHits);
-        }
-        else if (generation.PrefixMismatch)
-        {
-            Interlocked.Increment(ref _prefixMisses);
         }
 
         if (window.Compacted || window.Restarted)
