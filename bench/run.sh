@@ -23,6 +23,8 @@
 #   NGINX [nginx on the PATH, else /usr/sbin/nginx]: the nginx binary; NGINX=none leaves nginx out
 #   GATEWAY_ARGS [none]: extra configuration overrides for both gateways, split on spaces, for example
 #   GATEWAY_ARGS=--Logging:LogLevel:Gateway.Pipeline.AuditStep=Warning (no audit records)
+#   GATEWAY_ENV [none]: extra environment variables for both gateway processes (not the upstream, the load generator
+#   or nginx), NAME=VALUE pairs split on spaces, for example GATEWAY_ENV=DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -91,10 +93,10 @@ pids+=("$upstream_pid")
 # Every model goes to one upstream named "backend" whose YARP cluster points at the loopback upstream (rule 0, so it
 # wins over appsettings.json's rules). No guard: this measures the proxy itself. A plain YARP route (/yarp/... -> the
 # same cluster, no gateway logic) serves the reference scenarios.
-# GATEWAY_ARGS is split on spaces on purpose.
+# GATEWAY_ARGS and GATEWAY_ENV are split on spaces on purpose.
 # shellcheck disable=SC2086
 start_gateway() { # url kind log
-  dotnet "$gateway_dll" --urls "$1" \
+  env ${GATEWAY_ENV:-} dotnet "$gateway_dll" --urls "$1" \
     "--Gateway:Upstreams:backend:Kind=$2" \
     "--Gateway:Upstreams:backend:AccountId=bench-account" \
     "--Gateway:Upstreams:backend:ApiToken=bench-upstream-token" \
@@ -181,6 +183,7 @@ for var in MODE CONNECTIONS DURATION WARMUP PRIME SCENARIOS CHUNKS ROUNDS MAX_FO
   if [[ "${!var}" != "$default_value" ]]; then command="$var=${!var} $command"; fi
 done
 if [[ -n "${GATEWAY_ARGS:-}" ]]; then command="GATEWAY_ARGS='$GATEWAY_ARGS' $command"; fi
+if [[ -n "${GATEWAY_ENV:-}" ]]; then command="GATEWAY_ENV='$GATEWAY_ENV' $command"; fi
 
 servers=(--upstream "$upstream" --upstream-pid "$upstream_pid"
   --gateway-workersai "$gw_workersai" --gateway-workersai-pid "$gw_workersai_pid"

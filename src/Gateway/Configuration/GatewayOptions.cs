@@ -42,4 +42,16 @@ public sealed class GatewayOptions
 
     /// <summary>Which models go to which upstream; the first matching rule wins.</summary>
     public List<RouteRuleOptions> Routes { get; set; } = [];
+
+    /// <summary>Settings of the HTTP server (Kestrel's socket transport).</summary>
+    public ServerOptions Server { get; set; } = new();
+}
+
+/// <summary>Settings of the HTTP server, bound from <c>Gateway:Server</c> (docs/configuration.md#server).</summary>
+public sealed class ServerOptions
+{
+    /// <summary>Whether Kestrel runs the request pipeline on the thread that completed the socket read instead of
+    /// queueing it to the thread pool (<c>SocketTransportOptions.UnsafePreferInlineScheduling</c>). Saves a thread hop
+    /// per read; safe only while nothing on the request path blocks its thread.</summary>
+    public bool InlineScheduling { get; set; }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Gateway.Generation;
@@ -16,7 +17,9 @@ internal sealed class OpenAiFormatter(TimeProvider time) : IClientFormatter
     {
         if (native && result.Native is { } raw)
         {
-            return JsonText.Bytes(raw.WriteTo);
+            // The upstream's own bytes, not parsed and written again: the same JSON, with the upstream's whitespace
+            // and escaping.
+            return JsonMarshal.GetRawUtf8Value(raw).ToArray();
         }
         var chat = request.Api == ClientApi.OpenAiChat;
         return OpenAiJson.Completion(chat, NewId(chat), time.GetUtcNow().ToUnixTimeSeconds(), request.Model.Id, result.Text,

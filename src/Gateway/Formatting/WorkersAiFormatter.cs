@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Gateway.Generation;
 using Gateway.Sse;
@@ -11,7 +12,17 @@ internal sealed class WorkersAiFormatter : IClientFormatter
 {
     public static WorkersAiFormatter Instance { get; } = new();
 
-    public byte[] FormatResult(GenerationRequest request, GenerationResult result, bool native) => JsonText.Bytes(json =>
+    public byte[] FormatResult(GenerationRequest request, GenerationResult result, bool native)
+    {
+        if (native && result.Native is { } bare && request.Api != ClientApi.WorkersAiRest)
+        {
+            // The upstream's own bytes of its result object, not parsed and written again.
+            return JsonMarshal.GetRawUtf8Value(bare).ToArray();
+        }
+        return Build(request, result, native);
+    }
+
+    private static byte[] Build(GenerationRequest request, GenerationResult result, bool native) => JsonText.Bytes(json =>
     {
         var envelope = request.Api == ClientApi.WorkersAiRest;
         if (envelope)
@@ -21,7 +32,8 @@ internal sealed class WorkersAiFormatter : IClientFormatter
         }
         if (native && result.Native is { } raw)
         {
-            raw.WriteTo(json);
+            // The upstream's own bytes (already parsed, so valid JSON), not written again token by token.
+            json.WriteRawValue(JsonMarshal.GetRawUtf8Value(raw), skipInputValidation: true);
         }
         else
         {

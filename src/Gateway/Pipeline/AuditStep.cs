@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Text;
 using Gateway.Auth;
+using Gateway.Generation;
 using Gateway.Moderation;
 using Gateway.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -31,36 +32,48 @@ internal sealed class AuditStep(ILogger<AuditStep> logger)
         var prompt = context.PromptDecision;
         var response = context.ResponseDecision;
         var audit = context.StreamMode == SemanticNames.StreamModes.Audit;
-        // Room for every attribute, the texts and the template, so the list never grows.
-        var record = new AuditRecord(new List<KeyValuePair<string, object?>>(21)
+        // The values in the order of AuditRecord.Keys; the texts (when captured) and the template follow.
+        var content = context.CaptureContent;
+        var values = new object?[AuditRecord.Keys.Length + (content ? 2 : 0)];
+        values[0] = policy.Name;
+        values[1] = context.HttpContext.TraceIdentifier;
+        values[2] = context.HttpContext.Features.Get<CallerIdentity>()?.Tenant ?? "";
+        values[3] = context.Request.Model.Id;
+        values[4] = ApiName(context.Request.Api);
+        values[5] = Boxed(status);
+        values[6] = RequestOutcome.Of(context, status);
+        values[7] = prompt?.Outcome ?? SemanticNames.Outcomes.NotChecked;
+        values[8] = Categories(prompt);
+        values[9] = Action(prompt, enforced: true);
+        values[10] = prompt?.Cache ?? "none";
+        values[11] = response?.Outcome ?? SemanticNames.Outcomes.NotChecked;
+        values[12] = Categories(response);
+        values[13] = Action(response, enforced: !audit);
+        values[14] = response?.Cache ?? "none";
+        values[15] = context.StreamMode ?? SemanticNames.StreamModes.None;
+        values[16] = Boxed(context.StreamChecks);
+        values[17] = Boxed(context.StreamCacheHits);
+        if (content)
         {
-            new(G.Policy, policy.Name),
-            new(G.RequestId, context.HttpContext.TraceIdentifier),
-            new(G.Tenant, context.HttpContext.Features.Get<CallerIdentity>()?.Tenant ?? ""),
-            new(SemanticNames.GenAi.RequestModel, context.Request.Model.Id),
-            new(G.Api, context.Request.Api.ToString()),
-            new(SemanticNames.General.HttpResponseStatusCode, status),
-            new(G.Outcome, RequestOutcome.Of(context, status)),
-            new(G.PromptPrefix + G.VerdictSuffix, prompt?.Outcome ?? SemanticNames.Outcomes.NotChecked),
-            new(G.PromptPrefix + G.CategoriesSuffix, Categories(prompt)),
-            new(G.PromptPrefix + G.ActionSuffix, Action(prompt, enforced: true)),
-            new(G.PromptPrefix + G.CacheSuffix, prompt?.Cache ?? "none"),
-            new(G.ResponsePrefix + G.VerdictSuffix, response?.Outcome ?? SemanticNames.Outcomes.NotChecked),
-            new(G.ResponsePrefix + G.CategoriesSuffix, Categories(response)),
-            new(G.ResponsePrefix + G.ActionSuffix, Action(response, enforced: !audit)),
-            new(G.ResponsePrefix + G.CacheSuffix, response?.Cache ?? "none"),
-            new(G.StreamMode, context.StreamMode ?? SemanticNames.StreamModes.None),
-            new(G.StreamChecks, context.StreamChecks),
-            new(G.StreamCacheHits, context.StreamCacheHits),
-        });
-        if (context.CaptureContent)
-        {
-            record.Add(new(G.PromptPrefix + G.TextSuffix, Cut(PromptText(context))));
-            record.Add(new(G.ResponsePrefix + G.TextSuffix, Cut(context.ResponseText ?? "")));
+            values[18] = Cut(PromptText(context));
+            values[19] = Cut(context.ResponseText ?? "");
         }
-        record.Add(new("{OriginalFormat}", AuditRecord.Template));
-        logger.Log(LogLevel.Information, EventId, record, null, static (r, _) => r.ToString());
+        logger.Log(LogLevel.Information, EventId, new AuditRecord(values), null, static (r, _) => r.ToString());
     }
+
+    // Boxes of the integers most records carry (status codes, small counts), made once instead of once per record.
+    private static readonly object[] SmallIntegers = [.. Enumerable.Range(0, 600).Select(static i => (object)i)];
+
+    private static object Boxed(int value) => (uint)value < (uint)SmallIntegers.Length ? SmallIntegers[value] : value;
+
+    private static string ApiName(ClientApi api) => api switch
+    {
+        ClientApi.WorkersAiShort => nameof(ClientApi.WorkersAiShort),
+        ClientApi.WorkersAiRest => nameof(ClientApi.WorkersAiRest),
+        ClientApi.OpenAiChat => nameof(ClientApi.OpenAiChat),
+        ClientApi.OpenAiCompletions => nameof(ClientApi.OpenAiCompletions),
+        _ => api.ToString(),
+    };
 
     private static string Categories(ModerationDecision? decision) =>
         decision?.Categories is { Count: > 0 } c ? string.Join(',', c) : "";
@@ -81,7 +94,7 @@ internal sealed class AuditStep(ILogger<AuditStep> logger)
 
     /// <summary>The record's attributes, in the shape loggers read structured state in; the OpenTelemetry exporter
     /// sends each as an attribute and <c>{OriginalFormat}</c> as the body.</summary>
-    private sealed class AuditRecord(List<KeyValuePair<string, object?>> attributes) : IReadOnlyList<KeyValuePair<string, object?>>
+    private sealed class AuditRecord(object?[] values) : IReadOnlyList<KeyValuePair<string, object?>>
     {
         public const string Template =
             "Moderation: policy {gateway.moderation.policy}, request {gateway.request.id}, tenant {gateway.tenant}, model {gen_ai.request.model}, " +
@@ -91,58 +104,92 @@ internal sealed class AuditStep(ILogger<AuditStep> logger)
             "cache {gateway.moderation.response.cache}, stream {gateway.stream.mode} checks {gateway.moderation.response.stream_checks} " +
             "({gateway.moderation.response.stream_cache_hits} from the cache)";
 
-        public int Count => attributes.Count;
+        /// <summary>The attribute names, in the order of the values; the prompt and response texts follow them when
+        /// captured.</summary>
+        public static readonly string[] Keys =
+        [
+            G.Policy, G.RequestId, G.Tenant, SemanticNames.GenAi.RequestModel, G.Api,
+            SemanticNames.General.HttpResponseStatusCode, G.Outcome,
+            G.PromptPrefix + G.VerdictSuffix, G.PromptPrefix + G.CategoriesSuffix, G.PromptPrefix + G.ActionSuffix, G.PromptPrefix + G.CacheSuffix,
+            G.ResponsePrefix + G.VerdictSuffix, G.ResponsePrefix + G.CategoriesSuffix, G.ResponsePrefix + G.ActionSuffix, G.ResponsePrefix + G.CacheSuffix,
+            G.StreamMode, G.StreamChecks, G.StreamCacheHits,
+        ];
 
-        public KeyValuePair<string, object?> this[int index] => attributes[index];
+        private static readonly string[] TextKeys = [G.PromptPrefix + G.TextSuffix, G.ResponsePrefix + G.TextSuffix];
 
-        public void Add(KeyValuePair<string, object?> attribute) => attributes.Add(attribute);
+        // The template cut at its placeholders, once: literal text, then the index of the value that follows it (-1
+        // after the last literal).
+        private static readonly (string Literal, int Index)[] Segments = Parse(Template);
 
-        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator() => attributes.GetEnumerator();
+        // The message is built in one builder per thread, reused (not kept once texts made it large).
+        [ThreadStatic]
+        private static StringBuilder? _builder;
+
+        // The values, then the template as {OriginalFormat}.
+        public int Count => values.Length + 1;
+
+        public KeyValuePair<string, object?> this[int index] =>
+            index < Keys.Length ? new(Keys[index], values[index])
+            : index < values.Length ? new(TextKeys[index - Keys.Length], values[index])
+            : index == values.Length ? new("{OriginalFormat}", Template)
+            : throw new ArgumentOutOfRangeException(nameof(index));
+
+        public IEnumerator<KeyValuePair<string, object?>> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++)
+            {
+                yield return this[i];
+            }
+        }
 
         IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
-
-        // The template cut at its placeholders, once: literal text, then the attribute whose value follows it (null
-        // after the last literal).
-        private static readonly (string Literal, string? Key)[] Segments = Parse(Template);
 
         /// <summary>The human-readable line: the template with each placeholder replaced by its value.</summary>
         public override string ToString()
         {
-            var text = new StringBuilder(Template.Length + 64);
-            foreach (var (literal, key) in Segments)
+            var text = _builder ?? new StringBuilder(Template.Length + 128);
+            _builder = null;
+            text.Clear();
+            foreach (var (literal, index) in Segments)
             {
                 text.Append(literal);
-                if (key is not null)
+                switch (index < 0 ? null : values[index])
                 {
-                    text.Append(Convert.ToString(Value(key), System.Globalization.CultureInfo.InvariantCulture));
+                    case string s:
+                        text.Append(s);
+                        break;
+                    case int n:
+                        text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{n}");
+                        break;
+                    case { } other:
+                        text.Append(Convert.ToString(other, System.Globalization.CultureInfo.InvariantCulture));
+                        break;
                 }
             }
-            return text.ToString();
-        }
-
-        private object? Value(string key)
-        {
-            foreach (var (name, value) in attributes)
+            var line = text.ToString();
+            if (text.Capacity <= 4 * Template.Length)
             {
-                if (name == key)
-                {
-                    return value;
-                }
+                _builder = text;
             }
-            return null;
+            return line;
         }
 
-        private static (string Literal, string? Key)[] Parse(string template)
+        private static (string Literal, int Index)[] Parse(string template)
         {
-            var segments = new List<(string, string?)>();
+            var segments = new List<(string, int)>();
             var start = 0;
             while (template.IndexOf('{', start) is var open and >= 0)
             {
                 var close = template.IndexOf('}', open);
-                segments.Add((template[start..open], template[(open + 1)..close]));
+                var index = Array.IndexOf(Keys, template[(open + 1)..close]);
+                if (index < 0)
+                {
+                    throw new InvalidOperationException("The audit template names an attribute the record does not carry.");
+                }
+                segments.Add((template[start..open], index));
                 start = close + 1;
             }
-            segments.Add((template[start..], null));
+            segments.Add((template[start..], -1));
             return [.. segments];
         }
     }

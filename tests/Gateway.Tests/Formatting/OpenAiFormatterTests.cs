@@ -118,6 +118,15 @@ public sealed partial class OpenAiFormatterTests
     }
 
     [Fact]
+    public void Native_RelaysTheUpstreamBytes_WithItsWhitespaceAndEscapes()
+    {
+        using var request = Chat();
+        const string upstream = "{ \"id\": \"up-1\", \"choices\": [ { \"message\": { \"content\": \"\\u003Chi>\" } } ] }";
+
+        Assert.Equal(upstream, Text(_formatter.FormatResult(request, new GenerationResult { Text = "x", Native = Json(upstream) }, native: true)));
+    }
+
+    [Fact]
     public void ChatStream_RoleFirst_ContentChunks_AFinishChunk_UsageWhenAsked_ThenDone()
     {
         using var request = Chat(stream: true, includeUsage: true);
