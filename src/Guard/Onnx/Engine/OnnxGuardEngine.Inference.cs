@@ -1,7 +1,7 @@
+using System.Threading.Channels;
 using Guard.Conversations;
 using Guard.Engines;
 using Guard.Prompts;
-using System.Threading.Channels;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Guard.Onnx.Engine;
