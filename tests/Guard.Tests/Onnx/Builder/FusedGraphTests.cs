@@ -61,6 +61,18 @@ public sealed class FusedGraphTests(ITestOutputHelper output)
         Assert.Empty(Directory.GetFiles(dir.Path));
     }
 
+    [Fact]
+    public void Fused_HeadSizeNotAMultipleOf8_IsRejected()
+    {
+        using var dir = new TempDirectory();
+        var options = LlamaOnnxBuilderTests.Options();
+        options.FusedOperators = true;
+        var config = TinyModels.Mha with { HiddenSize = 16 };
+
+        var ex = Assert.Throws<ArgumentException>(() => LlamaOnnxBuilder.Build(new RandomLlamaWeights(config, seed: 1), options, dir.Path));
+        Assert.Contains("FusedOperators needs a head size that is a multiple of 8", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(TinyModels.Names), MemberType = typeof(TinyModels))]
     public void Fused_FullPrompt_MatchesReference(string model)
