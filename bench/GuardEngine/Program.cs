@@ -10,7 +10,12 @@
 //       [--repeats 3] [--hidden 256] [--layers 4]
 // --stream checks growing responses window by window, with plain calls and with a stream session (StreamBench.cs).
 // --all-logits builds a graph that returns every position's logits (the default returns the last position's only);
-// --shared-prefix builds a shared-prefix graph (the prefix cache an input of its own, docs/adr/006).
+// --shared-prefix builds a shared-prefix graph (the prefix cache an input of its own, docs/adr/006); --fused builds
+// the fused graph (ONNX Runtime's contrib operators, docs/adr/013).
+//   dotnet run -c Release --project bench/GuardEngine -- --compare-fused [--hidden 256 --layers 4] [--iterations 100]
+//       [--warmup 10]
+// --compare-fused builds the standard and the fused graph of the same weights and compares them call by call
+// (FusedBenchmark.cs).
 // Needs `./eng/bootstrap.sh --tests` (the Llama 2 test tokenizer is generated from npm llama-tokenizer-js on first use).
 using System.Diagnostics;
 using System.Globalization;
@@ -44,11 +49,33 @@ var temp = string.Empty;
 if (modelDir.Length == 0)
 {
     temp = Path.Combine(Path.GetTempPath(), "guard-engine-bench-" + Environment.ProcessId.ToString(inv));
-    modelDir = BuildTinyModel(temp, config, !args.Contains("--all-logits"), args.Contains("--shared-prefix"));
+    modelDir = BuildTinyModel(temp, config, !args.Contains("--all-logits"), args.Contains("--shared-prefix"), args.Contains("--fused"));
 }
 
 try
 {
+    if (args.Contains("--compare-fused"))
+    {
+        if (temp.Length == 0 || args.Contains("--fused") || args.Contains("--shared-prefix"))
+        {
+            throw new ArgumentException("--compare-fused builds both graphs itself: leave out --model-dir, --fused and --shared-prefix.");
+        }
+
+        var fusedDir = BuildTinyModel(temp + "-fused", config, !args.Contains("--all-logits"), sharedPrefix: false, fused: true);
+        try
+        {
+            Console.WriteLine(string.Create(inv, $"Model: hidden {config.HiddenSize}, {config.NumLayers} layers, vocab {config.VocabSize}, random weights; the standard and the fused graph of the same weights."));
+            Console.WriteLine(string.Create(inv, $"Machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}, ONNX Runtime {Guard.Onnx.OnnxRuntimeInfo.GetVersion()}, CPU execution provider."));
+            await FusedBenchmark.RunAsync(modelDir, fusedDir, iterations, warmup, threads);
+        }
+        finally
+        {
+            Directory.Delete(fusedDir, recursive: true);
+        }
+
+        return;
+    }
+
     if (args.Contains("--stream"))
     {
         Console.WriteLine(string.Create(inv, $"Model: hidden {config.HiddenSize}, {config.NumLayers} layers, vocab {config.VocabSize}, random weights, context {config.MaxPositions}."));
@@ -195,7 +222,7 @@ static double Percentile(double[] sorted, double p)
     return sorted[lo] + ((sorted[hi] - sorted[lo]) * (rank - lo));
 }
 
-static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogitsOnly, bool sharedPrefix)
+static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogitsOnly, bool sharedPrefix, bool fused)
 {
     var js = TokenizerFixtures.FindJsDirectory();
     TokenizerFixtures.Node(js, "generate-fixtures.mjs");
@@ -208,6 +235,7 @@ static string BuildTinyModel(string dir, LlamaConfig config, bool lastTokenLogit
             TokenizerSource = Path.Combine(js, "generated", "llama2", "tokenizer.json"),
             LastTokenLogitsOnly = lastTokenLogitsOnly,
             SharedPrefix = sharedPrefix,
+            FusedOperators = fused,
         },
         dir);
     return dir;

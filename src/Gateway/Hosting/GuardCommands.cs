@@ -39,9 +39,10 @@ internal static class GuardCommands
         var lastToken = new Option<bool>("--last-token-logits") { Description = "Emit logits for the last position only." };
         var modelId = new Option<string?>("--model-id") { Description = "Model id reported on verdicts." };
         var sharedPrefix = new Option<bool>("--shared-prefix") { Description = "Take the prompt prefix cache as an input of its own, shared by every row of a batch (docs/adr/006)." };
+        var fused = new Option<bool>("--fused") { Description = "Emit ONNX Runtime's contrib operators (GroupQueryAttention, RotaryEmbedding, SkipSimplifiedLayerNormalization); the engine runs such a model unbatched (docs/adr/013)." };
         var command = new Command("build-model", "Write a Llama Guard model directory (ONNX graph, tokenizer, manifest) from a checkpoint or random weights.")
         {
-            output, family, checkpoint, random, preset, seed, tokenizer, dtype, lastToken, modelId, sharedPrefix,
+            output, family, checkpoint, random, preset, seed, tokenizer, dtype, lastToken, modelId, sharedPrefix, fused,
         };
         command.SetAction(result => Run(() =>
         {
@@ -68,6 +69,7 @@ internal static class GuardCommands
                 DType = result.GetValue(dtype),
                 LastTokenLogitsOnly = result.GetValue(lastToken),
                 SharedPrefix = result.GetValue(sharedPrefix),
+                FusedOperators = result.GetValue(fused),
                 TokenizerSource = tokenizerSource,
             };
             var manifest = LlamaOnnxBuilder.Build(weights, options, result.GetValue(output)!);

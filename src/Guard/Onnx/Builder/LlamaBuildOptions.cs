@@ -21,6 +21,16 @@ public sealed class LlamaBuildOptions
     /// </summary>
     public bool SharedPrefix { get; set; }
 
+    /// <summary>
+    /// Whether attention, rotary embedding and RMSNorm are emitted as ONNX Runtime's contrib operators
+    /// (<c>GroupQueryAttention</c>, <c>RotaryEmbedding</c>, <c>SkipSimplifiedLayerNormalization</c> of
+    /// <c>com.microsoft</c>, and <c>SimplifiedLayerNormalization</c>) instead of standard opset-17 operators. The
+    /// signature is the same; the graph then needs ONNX Runtime, and its rows' valid positions must be contiguous from
+    /// the start, so the engine runs it unbatched (docs/adr/013-fused-graph.md). Not combinable with
+    /// <see cref="SharedPrefix"/>.
+    /// </summary>
+    public bool FusedOperators { get; set; }
+
     /// <summary>Whether the weights go to <c>model.onnx.data</c>; <c>null</c>: when they exceed 1 GiB (a single protobuf
     /// file cannot exceed 2 GiB).</summary>
     public bool? ExternalData { get; set; }

@@ -20,7 +20,7 @@ namespace Guard.Onnx.Builder;
 /// <para>Float16: weights, activations, KV cache and logits are float16; RMSNorm statistics and the masked softmax run in
 /// float32 (Cast), as Hugging Face does.</para>
 /// </remarks>
-internal sealed class LlamaDecoderGraph
+internal sealed partial class LlamaDecoderGraph
 {
     public const string InputIds = "input_ids";
     public const string AttentionMask = "attention_mask";
@@ -40,7 +40,7 @@ internal sealed class LlamaDecoderGraph
     private readonly bool _float16;
     private readonly bool _sharedPrefix;
 
-    private LlamaDecoderGraph(OnnxGraphBuilder graph, ILlamaWeights weights, WeightWriter writer, OnnxDataType type, bool sharedPrefix)
+    private LlamaDecoderGraph(OnnxGraphBuilder graph, ILlamaWeights weights, WeightWriter writer, OnnxDataType type, bool sharedPrefix = false)
     {
         _sharedPrefix = sharedPrefix;
         _g = graph;

@@ -59,6 +59,16 @@ public static class LlamaOnnxBuilder
             errors.Add($"DType {options.DType} is not Float32 or Float16");
         }
 
+        if (options.FusedOperators && options.SharedPrefix)
+        {
+            errors.Add("FusedOperators and SharedPrefix cannot be combined (GroupQueryAttention takes no separate prefix cache)");
+        }
+
+        if (options.FusedOperators && config.NumHeads > 0 && config.HeadDim % 8 != 0)
+        {
+            errors.Add($"FusedOperators needs a head size that is a multiple of 8 (GroupQueryAttention), got {config.HeadDim}");
+        }
+
         var type = options.DType == OnnxDType.Float16 ? OnnxDataType.Float16 : OnnxDataType.Float;
         var weightBytes = WeightBytes(config, WeightEncoder.ElementSize(type));
         var external = options.ExternalData ?? weightBytes > AutoExternalDataBytes;
@@ -82,8 +92,10 @@ public static class LlamaOnnxBuilder
         var files = new List<ModelFileDigest>(2);
         using (var writer = new WeightWriter(type, external ? dataPath : null))
         {
-            var graph = LlamaDecoderGraph.Build(weights, writer, type, options.LastTokenLogitsOnly, options.SharedPrefix);
-            var model = new OnnxModelProto(graph)
+            var graph = options.FusedOperators
+                ? LlamaDecoderGraph.BuildFused(weights, writer, type, options.LastTokenLogitsOnly)
+                : LlamaDecoderGraph.Build(weights, writer, type, options.LastTokenLogitsOnly, options.SharedPrefix);
+            var model = new OnnxModelProto(graph, contribOperators: options.FusedOperators)
             {
                 DocString = $"Llama decoder ({weights.Source}) written by the guard model builder",
             };
@@ -119,6 +131,7 @@ public static class LlamaOnnxBuilder
             DType = options.DType.ToManifestName(),
             LastTokenLogitsOnly = options.LastTokenLogitsOnly,
             SharedPrefix = options.SharedPrefix,
+            FusedOperators = options.FusedOperators,
             Graph = GraphFileName,
             Source = weights.Source,
             RandomWeights = weights.IsRandom,

@@ -4,6 +4,7 @@ namespace Guard.Onnx.Builder;
 internal enum OnnxDataType
 {
     Float = 1,
+    Int32 = 6,
     Int64 = 7,
     Bool = 9,
     Float16 = 10,

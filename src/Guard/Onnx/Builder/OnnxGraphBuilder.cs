@@ -4,11 +4,14 @@ using System.Runtime.InteropServices;
 namespace Guard.Onnx.Builder;
 
 /// <summary>
-/// Appends ai.onnx nodes to a graph in topological order, naming every node and value uniquely and sharing small
-/// constant initializers (shapes, axes, scalars).
+/// Appends nodes (ai.onnx, and ONNX Runtime's com.microsoft contrib operators) to a graph in topological order, naming
+/// every node and value uniquely and sharing small constant initializers (shapes, axes, scalars).
 /// </summary>
 internal sealed class OnnxGraphBuilder(string name)
 {
+    /// <summary>The domain of ONNX Runtime's contrib operators.</summary>
+    public const string ContribDomain = "com.microsoft";
+
     private readonly Dictionary<string, string> _constants = new(StringComparer.Ordinal);
     private int _next;
 
@@ -35,6 +38,22 @@ internal sealed class OnnxGraphBuilder(string name)
         output ??= nodeName + "/output_0";
         Graph.Nodes.Add(new OnnxNodeProto(nodeName, opType, inputs, [output], attributes));
         return output;
+    }
+
+    /// <summary>Adds a node with several outputs and returns their names: a null entry of <paramref name="outputs"/> gets
+    /// a generated name, an empty one leaves that optional output unused.</summary>
+    public string[] Node(string opType, string domain, IReadOnlyList<string> inputs, IReadOnlyList<string?> outputs, params OnnxAttributeProto[] attributes)
+    {
+        var id = _next++;
+        var nodeName = string.Create(CultureInfo.InvariantCulture, $"{Scope}/{opType}_{id}");
+        var names = new string[outputs.Count];
+        for (var i = 0; i < names.Length; i++)
+        {
+            names[i] = outputs[i] ?? string.Create(CultureInfo.InvariantCulture, $"{nodeName}/output_{i}");
+        }
+
+        Graph.Nodes.Add(new OnnxNodeProto(nodeName, opType, inputs, names, attributes, domain));
+        return names;
     }
 
     public string Int64s(params long[] values) =>

@@ -2,8 +2,9 @@ using Google.Protobuf;
 
 namespace Guard.Onnx.Builder;
 
-/// <summary>onnx.proto <c>ModelProto</c> importing the default (ai.onnx) operator set.</summary>
-internal sealed class OnnxModelProto(OnnxGraphProto graph) : ProtoMessage
+/// <summary>onnx.proto <c>ModelProto</c> importing the default (ai.onnx) operator set, and with
+/// <paramref name="contribOperators"/> ONNX Runtime's <c>com.microsoft</c> set version 1.</summary>
+internal sealed class OnnxModelProto(OnnxGraphProto graph, bool contribOperators = false) : ProtoMessage
 {
     /// <summary>IR version 8 (ONNX 1.13+), well inside what ONNX Runtime 1.31 reads.</summary>
     public const long IrVersion = 8;
@@ -19,7 +20,12 @@ internal sealed class OnnxModelProto(OnnxGraphProto graph) : ProtoMessage
     private const int OpsetImportField = 8;
     private const int MetadataField = 14;
 
-    private readonly OpsetProto _opset = new(OpsetVersion);
+    /// <summary>The <c>com.microsoft</c> operator set version of the contrib operators.</summary>
+    public const long ContribOpsetVersion = 1;
+
+    private readonly OpsetProto[] _opsets = contribOperators
+        ? [new(string.Empty, OpsetVersion), new(OnnxGraphBuilder.ContribDomain, ContribOpsetVersion)]
+        : [new(string.Empty, OpsetVersion)];
 
     public string ProducerName { get; init; } = "Guard.Onnx.Builder";
 
@@ -35,7 +41,7 @@ internal sealed class OnnxModelProto(OnnxGraphProto graph) : ProtoMessage
         + StringSize(ProducerVersionField, ProducerVersion)
         + StringSize(DocStringField, DocString)
         + MessageSize(GraphField, graph)
-        + MessageSize(OpsetImportField, _opset)
+        + MessagesSize(OpsetImportField, _opsets)
         + MessagesSize(MetadataField, Metadata);
 
     public override void WriteTo(CodedOutputStream output)
@@ -45,7 +51,7 @@ internal sealed class OnnxModelProto(OnnxGraphProto graph) : ProtoMessage
         WriteString(output, ProducerVersionField, ProducerVersion);
         WriteString(output, DocStringField, DocString);
         WriteMessage(output, GraphField, graph);
-        WriteMessage(output, OpsetImportField, _opset);
+        WriteMessages(output, OpsetImportField, _opsets);
         WriteMessages(output, MetadataField, Metadata);
     }
 
@@ -59,10 +65,18 @@ internal sealed class OnnxModelProto(OnnxGraphProto graph) : ProtoMessage
     }
 
     /// <summary><c>OperatorSetIdProto</c>: <c>domain</c> = 1 (empty: ai.onnx, omitted), <c>version</c> = 2.</summary>
-    private sealed class OpsetProto(long version) : ProtoMessage
+    private sealed class OpsetProto(string domain, long version) : ProtoMessage
     {
-        public override long CalculateSize() => Int64Size(2, version);
+        public override long CalculateSize() => (domain.Length == 0 ? 0 : StringSize(1, domain)) + Int64Size(2, version);
 
-        public override void WriteTo(CodedOutputStream output) => WriteInt64(output, 2, version);
+        public override void WriteTo(CodedOutputStream output)
+        {
+            if (domain.Length > 0)
+            {
+                WriteString(output, 1, domain);
+            }
+
+            WriteInt64(output, 2, version);
+        }
     }
 }

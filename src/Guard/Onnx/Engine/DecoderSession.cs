@@ -60,6 +60,11 @@ internal sealed class DecoderSession : IDisposable
             throw new ArgumentException($"The past cache is [{past.Batch}, {prefixLength} + {past.Length}] but the input expects [{input.Batch}, {input.PastLength}].", nameof(past));
         }
 
+        if (signature.ContiguousRows && (input.Batch > 1 || Array.IndexOf(input.AttentionMask, 0L) >= 0))
+        {
+            throw new ArgumentException("A fused graph (GroupQueryAttention) takes one row whose mask is all ones: no padding, no masked slots.", nameof(input));
+        }
+
         using var binding = _session.CreateIoBinding();
         using var ids = OrtValue.CreateTensorValueFromMemory(input.InputIds, [input.Batch, input.Sequence]);
         using var positions = OrtValue.CreateTensorValueFromMemory(input.PositionIds, [input.Batch, input.Sequence]);

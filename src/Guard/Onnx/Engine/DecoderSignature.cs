@@ -55,6 +55,13 @@ internal sealed class DecoderSignature
     /// every row attends to one batch-1 prefix, and <c>present.*</c> holds only the past and the new tokens.</summary>
     public bool SharedPrefix { get; private set; }
 
+    /// <summary>Whether the graph is the builder's fused graph (the manifest's <c>fused_operators</c>): its
+    /// GroupQueryAttention reads only the number of valid keys per row and takes them as contiguous from the start, so
+    /// every row's mask must be all ones (no left padding, no masked stale slots) and a pass of several tokens after a
+    /// past must be batch 1. The engine runs such a graph unbatched, with contiguous stream caches
+    /// (docs/adr/013-fused-graph.md).</summary>
+    public bool ContiguousRows { get; private set; }
+
     /// <summary>Checks the session's inputs and outputs against the manifest and returns the signature.</summary>
     /// <param name="session">The session.</param>
     /// <param name="manifest">The manifest.</param>
@@ -65,7 +72,7 @@ internal sealed class DecoderSignature
     {
         var config = manifest.Config;
         var elementType = manifest.DType == "float16" ? TensorElementType.Float16 : TensorElementType.Float;
-        var signature = new DecoderSignature(config, elementType);
+        var signature = new DecoderSignature(config, elementType) { ContiguousRows = manifest.FusedOperators };
         var errors = new List<string>();
         var mismatches = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         var inputs = session.InputMetadata;

@@ -58,6 +58,11 @@ public sealed partial class OnnxGuardEngine
         try
         {
             var signature = DecoderSignature.Validate(created.Session, manifest, model.GraphPath, model.ManifestPath);
+            if (signature.ContiguousRows && options.MaxBatchSize > 1)
+            {
+                warnings.Add($"Guard:Onnx:MaxBatchSize {options.MaxBatchSize} is ignored: {model.ManifestPath} marks a fused graph (fused_operators), whose GroupQueryAttention cannot take padded rows; calls run unbatched (docs/adr/013-fused-graph.md).");
+            }
+
             decoder = new DecoderSession(created.Session, signature, created.KvMemory, created.ProviderName);
             empty = KvCache.Empty(signature, 1);
             TrialPass(decoder, empty, encoder, model);

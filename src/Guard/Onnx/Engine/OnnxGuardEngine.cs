@@ -90,7 +90,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _streams = new StreamSessionStore(options.MaxStreamSessions, options.StreamSessionIdleTimeout, time);
         _threads = new InferenceThreads(options.MaxConcurrency, name);
         var batchDecoder = new BatchDecoder(decoder, encoder);
-        if (options.MaxBatchSize > 1 && (prefixes is null || batchDecoder.CanSharePrefix))
+        if (options.MaxBatchSize > 1 && !decoder.Signature.ContiguousRows && (prefixes is null || batchDecoder.CanSharePrefix))
         {
             _batchDecoder = batchDecoder;
             _batcher = new GuardBatcher(_gate, _threads, RunBatch, options.MaxBatchSize, options.BatchWindow, options.MaxQueuedCalls, time);
@@ -134,7 +134,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
             : LlamaGuardPromptRenderer.GetFormatDigest(Family, taxonomy, role);
 
     /// <summary>Start-up findings the host should log as warnings: a CUDA to CPU fallback, random weights, an EOS mismatch,
-    /// a manifest without a model digest.</summary>
+    /// a manifest without a model digest, batching ignored for a fused graph.</summary>
     public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>The execution provider the model runs on (<c>CPUExecutionProvider</c> or <c>CUDAExecutionProvider</c>).</summary>

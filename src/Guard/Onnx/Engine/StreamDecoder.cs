@@ -31,7 +31,8 @@ internal sealed class StreamDecoder
     /// <param name="promptIds">The window's whole prompt.</param>
     /// <param name="cache">The session's cache, now owned by this call (disposed or handed on in the result), or null.</param>
     /// <param name="prefix">The cached prefix of the prompt's role and taxonomy, or null.</param>
-    /// <param name="compaction">When stale slots are dropped.</param>
+    /// <param name="compaction">When stale slots are dropped; <see cref="StreamCompaction.Always"/> whatever is given
+    /// for a graph that needs contiguous rows (<see cref="DecoderSignature.ContiguousRows"/>).</param>
     /// <param name="maxSlots">Most slots the tensors may hold at the end of the window (the context window).</param>
     /// <param name="maxTokens">Most tokens to generate.</param>
     /// <param name="rule">When to stop.</param>
@@ -52,6 +53,12 @@ internal sealed class StreamDecoder
         CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(promptIds.Length, 1);
+        if (_decoder.Signature.ContiguousRows)
+        {
+            // GroupQueryAttention cannot skip masked slots: the valid ones are copied out (or the session restarts).
+            compaction = StreamCompaction.Always;
+        }
+
         var prefixLength = prefix is not null && promptIds.Length > prefix.Ids.Length && promptIds.AsSpan().StartsWith(prefix.Ids) ? prefix.Ids.Length : 0;
         KvCache? owned = null;
         var scratch = _decoder.Signature.ElementType == TensorElementType.Float ? [] : ArrayPool<float>.Shared.Rent(_decoder.Signature.Config.VocabSize);

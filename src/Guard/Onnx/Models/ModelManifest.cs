@@ -33,6 +33,10 @@ public sealed record ModelManifest
     /// <summary>Whether the graph takes a shared prefix cache (<c>prefix_key_values.*</c>) apart from the past.</summary>
     [JsonPropertyName("shared_prefix")] public bool SharedPrefix { get; init; }
 
+    /// <summary>Whether the graph uses ONNX Runtime's contrib operators (<c>GroupQueryAttention</c> and others): its rows'
+    /// valid positions must be contiguous from the start, so the engine runs it unbatched (docs/adr/013-fused-graph.md).</summary>
+    [JsonPropertyName("fused_operators")] public bool FusedOperators { get; init; }
+
     /// <summary>The graph file.</summary>
     [JsonPropertyName("graph")] public string Graph { get; init; } = "model.onnx";
 

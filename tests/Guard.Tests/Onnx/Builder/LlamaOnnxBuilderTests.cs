@@ -358,11 +358,12 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
         MaxPositions = 4096,
     };
 
-    internal static RandomLlamaWeights Build(string directory, LlamaConfig config, int seed, OnnxDType dtype = OnnxDType.Float32, bool lastTokenOnly = false, bool? external = null, bool sharedPrefix = false)
+    internal static RandomLlamaWeights Build(string directory, LlamaConfig config, int seed, OnnxDType dtype = OnnxDType.Float32, bool lastTokenOnly = false, bool? external = null, bool sharedPrefix = false, bool fused = false)
     {
         var weights = new RandomLlamaWeights(config, seed, Scale);
         var options = Options();
         options.SharedPrefix = sharedPrefix;
+        options.FusedOperators = fused;
         options.DType = dtype;
         options.LastTokenLogitsOnly = lastTokenOnly;
         options.ExternalData = external;

@@ -5,19 +5,21 @@ using Guard.Prompts;
 
 namespace Guard.Tests.Onnx.Engine;
 
-/// <summary>A float16 graph (half-precision logits and KV cache) runs through the same engine code.</summary>
+/// <summary>A float16 graph (half-precision logits and KV cache), standard or fused, runs through the same engine code.</summary>
 [Collection(OnnxEngineTestGroup.Name)]
 public sealed class Float16Tests(TinyModelFixture fixture)
 {
-    [Fact]
-    public async Task Float16Model_ReusesThePrefix_AndAgreesWithItsFullRun()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Float16Model_ReusesThePrefix_AndAgreesWithItsFullRun(bool fused)
     {
-        var dir = Path.Combine(Path.GetDirectoryName(fixture.ModelDirectory)!, "lg1-tiny-fp16");
+        var dir = Path.Combine(Path.GetDirectoryName(fixture.ModelDirectory)!, fused ? "lg1-tiny-fp16-fused" : "lg1-tiny-fp16");
         if (!Directory.Exists(dir))
         {
             LlamaOnnxBuilder.Build(
                 new RandomLlamaWeights(TinyModelFixture.Config, 1234, 0.5f),
-                new LlamaBuildOptions { Family = GuardFamily.LlamaGuard1, ModelId = "test/llamaguard-tiny-random-fp16", TokenizerSource = fixture.TokenizerJson, DType = OnnxDType.Float16, LastTokenLogitsOnly = true },
+                new LlamaBuildOptions { Family = GuardFamily.LlamaGuard1, ModelId = "test/llamaguard-tiny-random-fp16", TokenizerSource = fixture.TokenizerJson, DType = OnnxDType.Float16, LastTokenLogitsOnly = true, FusedOperators = fused },
                 dir);
         }
 

@@ -42,6 +42,7 @@ public sealed class TinyModelFixture : IDisposable
         ModelDirectory = Build("lg1-tiny", Config, seed: 1234, lastTokenLogitsOnly: true);
         AllLogitsModelDirectory = Build("lg1-tiny-all-logits", Config, seed: 1234, lastTokenLogitsOnly: false);
         SharedPrefixModelDirectory = Build("lg1-tiny-shared-prefix", Config, seed: 1234, lastTokenLogitsOnly: true, sharedPrefix: true);
+        FusedModelDirectory = Build("lg1-tiny-fused", Config, seed: 1234, lastTokenLogitsOnly: true, fused: true);
     }
 
     /// <summary>The float32 tiny model directory (manifest, graph, tokenizer); its graph returns the last position's logits only.</summary>
@@ -52,6 +53,9 @@ public sealed class TinyModelFixture : IDisposable
 
     /// <summary>The same weights in a shared-prefix graph (the prefix cache is an input of its own, docs/adr/006).</summary>
     public string SharedPrefixModelDirectory { get; }
+
+    /// <summary>The same weights in a fused graph (ONNX Runtime's contrib operators, docs/adr/013-fused-graph.md).</summary>
+    public string FusedModelDirectory { get; }
 
     /// <summary>The generated Llama 2 test tokenizer.</summary>
     public string TokenizerJson { get; }
@@ -89,12 +93,13 @@ public sealed class TinyModelFixture : IDisposable
     /// <param name="seed">The weight seed.</param>
     /// <param name="lastTokenLogitsOnly">Whether the graph returns only the last position's logits.</param>
     /// <param name="sharedPrefix">Whether the graph takes the prefix cache as an input of its own.</param>
-    public string Build(string name, LlamaConfig config, int seed, bool lastTokenLogitsOnly = true, bool sharedPrefix = false)
+    /// <param name="fused">Whether the graph uses ONNX Runtime's contrib operators.</param>
+    public string Build(string name, LlamaConfig config, int seed, bool lastTokenLogitsOnly = true, bool sharedPrefix = false, bool fused = false)
     {
         var dir = Path.Combine(_root, name);
         LlamaOnnxBuilder.Build(
             new RandomLlamaWeights(config, seed, 0.5f),
-            new LlamaBuildOptions { Family = GuardFamily.LlamaGuard1, ModelId = "test/llamaguard-tiny-random", TokenizerSource = TokenizerJson, LastTokenLogitsOnly = lastTokenLogitsOnly, SharedPrefix = sharedPrefix },
+            new LlamaBuildOptions { Family = GuardFamily.LlamaGuard1, ModelId = "test/llamaguard-tiny-random", TokenizerSource = TokenizerJson, LastTokenLogitsOnly = lastTokenLogitsOnly, SharedPrefix = sharedPrefix, FusedOperators = fused },
             dir);
         return dir;
     }
