@@ -86,11 +86,7 @@ public sealed class FusedGraphTests(ITestOutputHelper output)
         using var step = decoder.Run([tokens], [TinyModels.Ones(tokens.Length)], [TinyModels.Range(0, tokens.Length)], past: null);
         Assert.Equal([1L, tokens.Length, config.VocabSize], step.LogitsShape);
         var expected = reference.Forward(tokens);
-        var worst = 0.0;
-        for (var p = 0; p < tokens.Length; p++)
-        {
-            worst = Math.Max(worst, LogitComparison.AssertClose(step.Row(0, p), expected[p], LlamaOnnxBuilderTests.Float32Tolerance, $"{model} position {p}"));
-        }
+        var worst = LogitComparison.AssertRowClose(step, 0, 0, expected, LlamaOnnxBuilderTests.Float32Tolerance, model);
 
         output.WriteLine($"{model} fused fp32 full prompt: max relative error {worst:E2}");
     }
@@ -134,11 +130,7 @@ public sealed class FusedGraphTests(ITestOutputHelper output)
         using var prefix = decoder.Run([tokens[..5]], [TinyModels.Ones(5)], [TinyModels.Range(0, 5)], past: null);
         using var rest = decoder.Run([tokens[5..11]], [TinyModels.Ones(11)], [TinyModels.Range(5, 6)], prefix);
         Assert.Equal([1L, config.NumKvHeads, 11, config.HeadDim], rest.PresentShape(0));
-        var worst = 0.0;
-        for (var p = 0; p < 6; p++)
-        {
-            worst = Math.Max(worst, LogitComparison.AssertClose(rest.Row(0, p), expected[5 + p], tolerance, $"position {5 + p}"));
-        }
+        var worst = LogitComparison.AssertRowClose(rest, 0, 0, expected[5..11], tolerance, "after the cache");
 
         using var step = decoder.Run([[tokens[11]]], [TinyModels.Ones(12)], [[11]], rest);
         worst = Math.Max(worst, LogitComparison.AssertClose(step.Row(0, 0), expected[11], tolerance, "step at position 11"));

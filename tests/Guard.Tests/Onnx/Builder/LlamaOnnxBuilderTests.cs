@@ -61,11 +61,7 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
         Assert.Equal([1L, tokens.Length, config.VocabSize], step.LogitsShape);
 
         var expected = reference.Forward(tokens);
-        var worst = 0.0;
-        for (var p = 0; p < tokens.Length; p++)
-        {
-            worst = Math.Max(worst, LogitComparison.AssertClose(step.Row(0, p), expected[p], Float32Tolerance, $"{model} position {p}"));
-        }
+        var worst = LogitComparison.AssertRowClose(step, 0, 0, expected, Float32Tolerance, model);
 
         output.WriteLine($"{model} fp32 full prompt: max relative error {worst:E2}");
     }
@@ -101,16 +97,9 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
         var cacheB = reference.NewCache();
         var expectedA = reference.Forward(cacheA, a, TinyModels.Range(0, 6));
         var expectedB = reference.Forward(cacheB, b, TinyModels.Range(0, 7));
-        var worst = 0.0;
-        for (var p = 0; p < 6; p++)
-        {
-            worst = Math.Max(worst, LogitComparison.AssertClose(first.Row(0, 3 + p), expectedA[p], Float32Tolerance, $"left-padded position {p}"));
-        }
-
-        for (var p = 0; p < 7; p++)
-        {
-            worst = Math.Max(worst, LogitComparison.AssertClose(first.Row(1, p), expectedB[p], Float32Tolerance, $"right-padded position {p}"));
-        }
+        var worst = Math.Max(
+            LogitComparison.AssertRowClose(first, 0, 3, expectedA, Float32Tolerance, "left-padded"),
+            LogitComparison.AssertRowClose(first, 1, 0, expectedB, Float32Tolerance, "right-padded"));
 
         // One more token per row with the cache: the padded slots stay masked.
         long[] next = [5, 9];
@@ -158,15 +147,8 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
         reference.Forward(cacheB, shared, TinyModels.Range(0, 5));
         var expectedA = reference.Forward(cacheA, a, TinyModels.Range(5, 3));
         var expectedB = reference.Forward(cacheB, b, TinyModels.Range(5, 4));
-        for (var p = 0; p < 3; p++)
-        {
-            worst = Math.Max(worst, LogitComparison.AssertClose(rows.Row(0, 1 + p), expectedA[p], tolerance, $"row 0 position {p}"));
-        }
-
-        for (var p = 0; p < 4; p++)
-        {
-            worst = Math.Max(worst, LogitComparison.AssertClose(rows.Row(1, p), expectedB[p], tolerance, $"row 1 position {p}"));
-        }
+        worst = Math.Max(worst, LogitComparison.AssertRowClose(rows, 0, 1, expectedA, tolerance, "row 0"));
+        worst = Math.Max(worst, LogitComparison.AssertRowClose(rows, 1, 0, expectedB, tolerance, "row 1"));
 
         // A decoding step: past = the rows' presents, the same prefix cache.
         using var step = decoder.Run([[7], [9]], [[1, 1, 1, 1, 1, 0, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]], [[8], [9]], rows, prefix);
@@ -386,10 +368,7 @@ public sealed class LlamaOnnxBuilderTests(ITestOutputHelper output)
         var worst = 0.0;
         try
         {
-            for (var p = 0; p < prefix; p++)
-            {
-                worst = Math.Max(worst, LogitComparison.AssertClose(step.Row(0, p), expected[p], tolerance, $"prompt position {p}"));
-            }
+            worst = LogitComparison.AssertRowClose(step, 0, 0, expected[..prefix], tolerance, "prompt");
 
             for (var s = 0; s < steps; s++)
             {

@@ -29,4 +29,17 @@ internal static class LogitComparison
         Assert.True(error <= tolerance, $"{what}: relative error {error:E3} exceeds {tolerance:E1}");
         return error;
     }
+
+    /// <summary>Asserts consecutive positions of one row, from slot <paramref name="firstSlot"/>, against the reference's
+    /// logits of those positions, and returns the largest error.</summary>
+    public static double AssertRowClose(OrtDecoder.Step step, int row, int firstSlot, IReadOnlyList<double[]> expected, double tolerance, string what)
+    {
+        var worst = 0.0;
+        for (var p = 0; p < expected.Count; p++)
+        {
+            worst = Math.Max(worst, AssertClose(step.Row(row, firstSlot + p), expected[p], tolerance, $"{what} position {p}"));
+        }
+
+        return worst;
+    }
 }
