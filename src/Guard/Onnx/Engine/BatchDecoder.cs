@@ -29,10 +29,14 @@ internal sealed class BatchDecoder
         _stopIds = [.. encoder.Tokenizer.StopIds, encoder.Tokenizer.EosId];
     }
 
-    /// <summary>Whether batches can start from a shared prefix here: a shared-prefix graph attends to the one prefix
+    /// <summary>Whether the graph takes padded rows at all (a fused graph's GroupQueryAttention does not,
+    /// <see cref="DecoderSignature.ContiguousRows"/>) and, when calls start from a cached prefix
+    /// (<paramref name="prefixReuse"/>), whether a batch can share it: a shared-prefix graph attends to the one prefix
     /// cache from every row; another graph needs the prefix tiled along the batch axis, which is done in host memory,
     /// so only when the session keeps its KV cache on the host.</summary>
-    public bool CanSharePrefix => _decoder.Signature.SharedPrefix || _decoder.KvMemory.Name == OrtMemoryInfo.DefaultInstance.Name;
+    /// <param name="prefixReuse">Whether calls start from cached prefixes.</param>
+    public bool CanBatch(bool prefixReuse) =>
+        !_decoder.Signature.ContiguousRows && (!prefixReuse || _decoder.Signature.SharedPrefix || _decoder.KvOnHost);
 
     /// <summary>Runs the calls as one batch.</summary>
     /// <param name="calls">The calls; all start from <paramref name="prefix"/> (their ids begin with its ids).</param>

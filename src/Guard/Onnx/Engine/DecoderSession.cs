@@ -33,6 +33,9 @@ internal sealed class DecoderSession : IDisposable
     /// <summary>Where present tensors are allocated.</summary>
     public OrtMemoryInfo KvMemory { get; }
 
+    /// <summary>Whether present tensors live in host memory (the CPU provider), where the engine may copy them itself.</summary>
+    public bool KvOnHost => KvMemory.Name == OrtMemoryInfo.DefaultInstance.Name;
+
     /// <summary>The execution provider running the graph, e.g. <c>CPUExecutionProvider</c>.</summary>
     public string ProviderName { get; }
 

@@ -90,7 +90,7 @@ public sealed partial class OnnxGuardEngine : IGuardEngine, IDisposable
         _streams = new StreamSessionStore(options.MaxStreamSessions, options.StreamSessionIdleTimeout, time);
         _threads = new InferenceThreads(options.MaxConcurrency, name);
         var batchDecoder = new BatchDecoder(decoder, encoder);
-        if (options.MaxBatchSize > 1 && !decoder.Signature.ContiguousRows && (prefixes is null || batchDecoder.CanSharePrefix))
+        if (options.MaxBatchSize > 1 && batchDecoder.CanBatch(prefixReuse: prefixes is not null))
         {
             _batchDecoder = batchDecoder;
             _batcher = new GuardBatcher(_gate, _threads, RunBatch, options.MaxBatchSize, options.BatchWindow, options.MaxQueuedCalls, time);

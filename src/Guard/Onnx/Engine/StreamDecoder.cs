@@ -16,7 +16,6 @@ internal sealed class StreamDecoder
     private readonly KvCache _empty;
     private readonly PromptEncoder _encoder;
     private readonly HashSet<int> _stopIds;
-    private readonly bool _hostKv;
 
     public StreamDecoder(DecoderSession decoder, KvCache empty, PromptEncoder encoder)
     {
@@ -24,7 +23,6 @@ internal sealed class StreamDecoder
         _empty = empty;
         _encoder = encoder;
         _stopIds = [.. encoder.Tokenizer.StopIds, encoder.Tokenizer.EosId];
-        _hostKv = decoder.KvMemory.Name == OrtMemoryInfo.DefaultInstance.Name;
     }
 
     /// <summary>Generates greedily for one window.</summary>
@@ -159,7 +157,7 @@ internal sealed class StreamDecoder
                     return shared;
                 }
 
-                if (_hostKv)
+                if (_decoder.KvOnHost)
                 {
                     var compacted = new StreamCache(cache.CompactOnHost(shared), Ones(shared), cache.Ids[..shared], cache.PrefixLength);
                     cache.Dispose();
